@@ -1,0 +1,302 @@
+"""Batch normalization: the functional forward/backward pair and a ``BatchNorm`` layer.
+
+Notation (per channel ``c``; ``m`` values share one channel in a mini-batch):
+
+    mu     = mean(x)                      batch mean
+    var    = mean((x - mu)**2)            biased batch variance (divides by m)
+    xhat   = (x - mu) / sqrt(var + eps)   normalized input
+    y      = weight * xhat + bias         scale (gamma) and shift (beta)
+
+Inputs are batch-first: ``(N, C)`` for fully connected layers or ``(N, C, *spatial)``
+for convolutional ones (statistics are then shared by every position of a channel).
+
+Numerics: the variance is computed in two passes (mean first, then the mean squared
+deviation), with float64 accumulators, never as ``E[x**2] - E[x]**2``.  float16 and float32
+inputs are normalized in float32; the output has the input's dtype.  Non-finite inputs
+are not rejected: like PyTorch, a NaN or inf propagates to the outputs of its channel.
+"""
+import numpy as np
+
+from ._validate import (
+    CallOrderError,
+    check_array,
+    check_channels,
+    check_eps,
+    check_momentum,
+    check_param,
+    check_positive_int,
+    check_same_shape,
+)
+
+__all__ = ["batch_stats", "batch_norm_forward", "batch_norm_backward", "BatchNorm"]
+
+
+def _reduce_axes(ndim):
+    """Every axis except the channel axis 1."""
+    return (0,) + tuple(range(2, ndim))
+
+
+def _per_channel(v, ndim):
+    """Reshape a ``(C,)`` vector so that it broadcasts against ``(N, C, *spatial)``."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def compute_dtype(dtype):
+    """float64 stays float64; float16 and float32 are computed in float32."""
+    return np.float64 if dtype == np.float64 else np.float32
+
+
+def _check_batch(x):
+    """Batch statistics need at least two values per channel (as in PyTorch)."""
+    m = x.size // x.shape[1]
+    if m < 2:
+        raise ValueError(
+            f"x: expected more than 1 value per channel when using batch statistics, got input of shape {x.shape} "
+            "(a batch of one sample has no batch variance; call .eval() to use the running statistics)"
+        )
+    return m
+
+
+def batch_stats(x):
+    """Per-channel mean and biased variance of ``x``, computed in two passes.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, C) or (N, C, *spatial)
+        Floating-point input.
+
+    Returns
+    -------
+    mean : numpy.ndarray, shape (C,)
+        Per-channel mean, in the compute dtype (float64 for float64 input, else float32).
+    var : numpy.ndarray, shape (C,)
+        Per-channel biased variance ``mean((x - mean)**2)``, same dtype as ``mean``.
+    """
+    check_array(x, "x", min_ndim=2)
+    axes = _reduce_axes(x.ndim)
+    cdt = compute_dtype(x.dtype)
+    mean = x.mean(axis=axes, dtype=np.float64)
+    xc = x.astype(cdt, copy=False) - _per_channel(mean.astype(cdt), x.ndim)
+    var = np.square(xc).mean(axis=axes, dtype=np.float64)
+    return mean.astype(cdt), var.astype(cdt)
+
+
+def _normalize(x, mean, var, weight, bias, eps):
+    """Shared forward arithmetic: returns ``(y, cache)`` given the statistics to normalize with."""
+    cdt = compute_dtype(x.dtype)
+    inv_std = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(cdt)
+    xhat = (x.astype(cdt, copy=False) - _per_channel(mean.astype(cdt), x.ndim)) * _per_channel(inv_std, x.ndim)
+    y = xhat
+    if weight is not None:
+        y = y * _per_channel(weight.astype(cdt), x.ndim)
+    if bias is not None:
+        y = y + _per_channel(bias.astype(cdt), x.ndim)
+    if y is xhat:
+        y = xhat.copy()
+    return y.astype(x.dtype, copy=False), (xhat, inv_std, weight)
+
+
+def batch_norm_forward(x, weight, bias, eps=1e-5):
+    """Batch normalization in training mode (normalize with the statistics of this batch).
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, C) or (N, C, *spatial)
+        Floating-point input; at least two values per channel.
+    weight : numpy.ndarray, shape (C,), or None
+        Scale gamma; ``None`` means 1.
+    bias : numpy.ndarray, shape (C,), or None
+        Shift beta; ``None`` means 0.
+    eps : float
+        Added to the variance inside the square root.
+
+    Returns
+    -------
+    y : numpy.ndarray, shape like x, dtype of x
+        ``weight * xhat + bias``.
+    cache : tuple
+        ``(xhat, inv_std, weight)``: the normalized input (shape like x), ``1/sqrt(var + eps)``
+        of shape (C,), and the weight (or None). Exactly what :func:`batch_norm_backward` needs.
+    """
+    check_array(x, "x", min_ndim=2)
+    c = x.shape[1]
+    check_param(weight, "weight", (c,))
+    check_param(bias, "bias", (c,))
+    eps = check_eps(eps)
+    _check_batch(x)
+    mean, var = batch_stats(x)
+    return _normalize(x, mean, var, weight, bias, eps)
+
+
+def _param_grads(dy, xhat, axes):
+    """``(sum(dy * xhat), sum(dy))`` per channel, accumulated in float64."""
+    dweight = (dy * xhat).sum(axis=axes, dtype=np.float64)
+    dbias = dy.sum(axis=axes, dtype=np.float64)
+    return dweight, dbias
+
+
+def batch_norm_backward(dy, cache):
+    """Gradient of training-mode batch normalization, in closed form.
+
+    With ``m`` values per channel, ``dbias = sum(dy)``, ``dweight = sum(dy * xhat)`` and
+
+        dx = weight / sqrt(var + eps) * (dy - (dbias + xhat * dweight) / m)
+
+    which already contains the paths through the batch mean and variance.
+
+    Parameters
+    ----------
+    dy : numpy.ndarray, shape like the forward input
+        Upstream gradient dL/dy.
+    cache : tuple
+        The cache returned by :func:`batch_norm_forward`.
+
+    Returns
+    -------
+    dx : numpy.ndarray, shape and dtype of dy
+    dweight : numpy.ndarray, shape (C,)
+        dL/dweight (also when the forward's weight was None, i.e. gamma = 1).
+    dbias : numpy.ndarray, shape (C,)
+        dL/dbias.
+    """
+    xhat, inv_std, weight = cache
+    check_same_shape(dy, "dy", xhat.shape)
+    cdt = xhat.dtype
+    axes = _reduce_axes(xhat.ndim)
+    m = xhat.size // xhat.shape[1]
+    g = dy.astype(cdt, copy=False)
+    dweight, dbias = _param_grads(g, xhat, axes)
+    scale = inv_std if weight is None else inv_std * weight.astype(cdt)
+    nd = xhat.ndim
+    dx = g - (_per_channel((dbias / m).astype(cdt), nd) + xhat * _per_channel((dweight / m).astype(cdt), nd))
+    dx *= _per_channel(scale, nd)
+    pdt = cdt if weight is None else weight.dtype
+    return dx.astype(dy.dtype, copy=False), dweight.astype(pdt), dbias.astype(pdt)
+
+
+class BatchNorm:
+    """A batch normalization layer with the semantics of ``torch.nn.BatchNorm1d/2d/3d``.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of channels ``C`` (axis 1 of the input).
+    eps : float
+        Added to the variance inside the square root.
+    momentum : float in [0, 1] or None
+        Running statistics follow ``running = (1 - momentum) * running + momentum * batch``
+        (PyTorch's convention; Keras's ``momentum=0.99`` corresponds to ``momentum=0.01`` here).
+        ``None`` gives the cumulative average over all batches seen.
+    affine : bool
+        Learn ``weight`` (gamma, initialised to 1) and ``bias`` (beta, initialised to 0).
+    track_running_stats : bool
+        Keep ``running_mean``/``running_var`` (unbiased) for eval mode. If False, batch statistics
+        are used in both modes and the running attributes are None.
+    dtype : numpy dtype
+        dtype of the parameters and running statistics (float64 by default).
+
+    Attributes
+    ----------
+    weight, bias : numpy.ndarray, shape (C,), or None
+    running_mean, running_var : numpy.ndarray, shape (C,), or None
+    num_batches_tracked : int
+    training : bool
+    dweight, dbias : numpy.ndarray, shape (C,), or None
+        Set by :meth:`backward`.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=np.float64):
+        self.num_features = check_positive_int(num_features, "num_features")
+        self.eps = check_eps(eps)
+        self.momentum = check_momentum(momentum)
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.type not in (np.float16, np.float32, np.float64):
+            raise TypeError(f"dtype must be a floating dtype, got {self.dtype}")
+        c = self.num_features
+        self.weight = np.ones(c, self.dtype) if self.affine else None
+        self.bias = np.zeros(c, self.dtype) if self.affine else None
+        self.running_mean = self.running_var = None
+        self.num_batches_tracked = 0
+        if self.track_running_stats:
+            self.reset_running_stats()
+        self.training = True
+        self.dweight = self.dbias = None
+        self._cache = None
+
+    def reset_running_stats(self):
+        """Running mean 0, running variance 1, zero batches tracked."""
+        self.running_mean = np.zeros(self.num_features, self.dtype)
+        self.running_var = np.ones(self.num_features, self.dtype)
+        self.num_batches_tracked = 0
+
+    def train(self, mode=True):
+        """Switch to training mode (batch statistics); returns the layer."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Switch to evaluation mode (running statistics); returns the layer."""
+        return self.train(False)
+
+    def _check_state(self):
+        c = (self.num_features,)
+        if self.affine:
+            check_param(self.weight, "weight", c)
+            check_param(self.bias, "bias", c)
+        if self.track_running_stats:
+            check_param(self.running_mean, "running_mean", c)
+            check_param(self.running_var, "running_var", c)
+        check_momentum(self.momentum)
+        check_eps(self.eps)
+
+    def forward(self, x):
+        """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape."""
+        check_array(x, "x", min_ndim=2)
+        check_channels(x, "x", self.num_features)
+        self._check_state()
+        use_batch = self.training or not self.track_running_stats
+        if use_batch:
+            m = _check_batch(x)
+            mean, var = batch_stats(x)
+            if self.training and self.track_running_stats:
+                self.num_batches_tracked += 1
+                f = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
+                unbiased = var.astype(np.float64) * (m / (m - 1))
+                self.running_mean = ((1 - f) * self.running_mean + f * mean).astype(self.dtype)
+                self.running_var = ((1 - f) * self.running_var + f * unbiased).astype(self.dtype)
+        else:
+            mean, var = self.running_mean, self.running_var
+        y, self._cache = _normalize(x, mean, var, self.weight, self.bias, self.eps)
+        self._batch_mode = use_batch
+        return y
+
+    __call__ = forward
+
+    def backward(self, dy):
+        """Back-propagate ``dy`` through the last forward call; returns ``dx`` and sets ``dweight``/``dbias``.
+
+        After a training-mode forward the gradient flows through the batch statistics; after an
+        eval-mode forward the running statistics are constants and ``dx = dy * weight / sqrt(running_var + eps)``.
+        """
+        if self._cache is None:
+            raise CallOrderError("backward() called before forward(): run a forward pass on a batch first")
+        xhat, inv_std, weight = self._cache
+        check_same_shape(dy, "dy", xhat.shape)
+        if self._batch_mode:
+            dx, dw, db = batch_norm_backward(dy, self._cache)
+        else:
+            cdt = xhat.dtype
+            g = dy.astype(cdt, copy=False)
+            scale = inv_std if weight is None else inv_std * weight.astype(cdt)
+            dx = (g * _per_channel(scale, xhat.ndim)).astype(dy.dtype, copy=False)
+            dw, db = (v.astype(self.dtype) for v in _param_grads(g, xhat, _reduce_axes(xhat.ndim)))
+        self.dweight, self.dbias = (dw, db) if self.affine else (None, None)
+        return dx
+
+    def __repr__(self):
+        return (
+            f"BatchNorm({self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats})"
+        )

@@ -1,0 +1,63 @@
+"""Printing helpers for the chapters: rounded numbers and small tables.
+
+Chapters print rounded numbers so that their stored outputs are deterministic and
+readable; ``rounded`` also turns ``-0.0`` into ``0.0`` so that a sign of rounding noise
+never shows up on the page.
+"""
+import numpy as np
+
+__all__ = ["rounded", "Table", "setup_notebook"]
+
+
+def rounded(x, decimals=3):
+    """Round ``x`` (scalar or array) to ``decimals`` places, with ``-0.0`` shown as ``0.0``.
+
+    Returns a Python float for scalar input and a NumPy array otherwise.
+    """
+    out = np.round(np.asarray(x, dtype=np.float64), decimals) + 0.0
+    return float(out) if out.ndim == 0 else out
+
+
+def _cell(v, decimals):
+    if isinstance(v, (float, np.floating)):
+        v = rounded(v, decimals)
+        return f"{v:.{decimals}g}" if (v != 0 and (abs(v) < 10 ** -decimals or abs(v) >= 1e6)) else f"{v:.{decimals}f}"
+    return str(v)
+
+
+class Table:
+    """A small table that renders as Markdown on the website and as aligned text elsewhere.
+
+    Parameters
+    ----------
+    rows : sequence of sequences
+        Cell values; floats are rounded to ``decimals`` places (tiny or huge values in ``g`` format).
+    headers : sequence of str
+    decimals : int
+    """
+
+    def __init__(self, rows, headers, decimals=4):
+        self.headers = [str(h) for h in headers]
+        self.cells = [[_cell(v, decimals) for v in row] for row in rows]
+        for row in self.cells:
+            if len(row) != len(self.headers):
+                raise ValueError(f"every row needs {len(self.headers)} cells, got {len(row)}: {row}")
+
+    def _repr_markdown_(self):
+        lines = ["| " + " | ".join(self.headers) + " |", "|" + "---|" * len(self.headers)]
+        lines += ["| " + " | ".join(row) + " |" for row in self.cells]
+        return "\n".join(lines)
+
+    def __repr__(self):
+        widths = [max(len(r[i]) for r in [self.headers] + self.cells) for i in range(len(self.headers))]
+        fmt = "  ".join("{:>%d}" % w for w in widths)
+        lines = [fmt.format(*self.headers), fmt.format(*("-" * w for w in widths))]
+        return "\n".join(lines + [fmt.format(*row) for row in self.cells])
+
+
+def setup_notebook():
+    """Book-wide defaults for a chapter: figure style and NumPy print options (4 decimals, no e-notation)."""
+    from .plotting import use_book_style
+
+    use_book_style()
+    np.set_printoptions(precision=4, suppress=True)

@@ -6,8 +6,11 @@ Names follow PyTorch (``num_features``, ``eps``, ``momentum``, ``affine``,
 the ``*_forward(...) -> (out, cache)`` / ``*_backward(dout, cache)`` pattern.
 """
 from ._validate import CallOrderError
+from .alpha_dropout import alpha_dropout_backward, alpha_dropout_forward
 from .batchnorm import BatchNorm, batch_norm_backward, batch_norm_forward, batch_stats
 from .batchnorm_graph import batch_norm_backward_graph, batch_norm_forward_graph
+from .batchrenorm import BatchRenorm, batch_renorm_backward, batch_renorm_forward
+from .dropconnect import dropconnect_backward, dropconnect_forward
 from .dropout import (
     Dropout,
     dropout_backward,
@@ -17,23 +20,49 @@ from .dropout import (
     original_dropout_forward,
 )
 from .gradcheck import numerical_gradient, rel_error
+from .groupnorm import group_norm_backward, group_norm_forward
+from .instancenorm import instance_norm_backward, instance_norm_forward
+from .layernorm import layer_norm_backward, layer_norm_forward
+from .structured_dropout import (
+    locked_dropout_backward,
+    locked_dropout_forward,
+    spatial_dropout_backward,
+    spatial_dropout_forward,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BatchNorm",
+    "BatchRenorm",
     "CallOrderError",
     "Dropout",
+    "alpha_dropout_backward",
+    "alpha_dropout_forward",
     "batch_norm_backward",
     "batch_norm_backward_graph",
     "batch_norm_forward",
     "batch_norm_forward_graph",
+    "batch_renorm_backward",
+    "batch_renorm_forward",
     "batch_stats",
+    "dropconnect_backward",
+    "dropconnect_forward",
     "dropout_backward",
     "dropout_forward",
+    "group_norm_backward",
+    "group_norm_forward",
+    "instance_norm_backward",
+    "instance_norm_forward",
     "keep_mask",
+    "layer_norm_backward",
+    "layer_norm_forward",
+    "locked_dropout_backward",
+    "locked_dropout_forward",
     "numerical_gradient",
     "original_dropout_backward",
     "original_dropout_forward",
     "rel_error",
+    "spatial_dropout_backward",
+    "spatial_dropout_forward",
 ]

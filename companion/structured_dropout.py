@@ -1,0 +1,168 @@
+"""Structured dropout: one keep/drop decision shared by a whole slice of the input.
+
+Ordinary dropout draws a mask entry per value.  When neighbouring values are strongly correlated
+(adjacent pixels of a feature map, the same feature at successive time steps) dropping single
+values removes little information.  The variants here draw one decision per *slice* and broadcast it:
+
+spatial dropout (Tompson et al., 2015; ``torch.nn.Dropout1d/2d/3d``)
+    ``x`` of shape ``(N, C, *S)``: one decision per (sample, channel), shared by every spatial
+    position, so whole feature maps are dropped.  Mask shape ``(N, C, 1, ..., 1)``.
+locked (variational) dropout (Gal & Ghahramani, 2016; Merity et al., 2018)
+    a sequence ``x`` of shape ``(T, N, D)`` (time first, PyTorch's RNN default) or ``(N, T, D)``
+    (``batch_first=True``): one decision per (sequence, feature), shared by all ``T`` time steps.
+    Mask shape ``(1, N, D)``, or ``(N, 1, D)`` batch-first.
+
+Both are inverted dropout (``p`` is the drop probability, kept values are scaled by ``1 / (1 - p)``),
+the identity in evaluation mode or with ``p == 0``, and all zeros with ``p == 1``.  The returned mask
+keeps the shared axes with size 1, so ``x * mask`` broadcasts and the sharing is visible in its shape.
+"""
+import numpy as np
+
+from ._validate import as_generator, check_array, check_probability
+
+__all__ = [
+    "spatial_dropout_forward",
+    "spatial_dropout_backward",
+    "locked_dropout_forward",
+    "locked_dropout_backward",
+]
+
+
+def _mask_shape(shape, shared_axes):
+    return tuple(1 if i in shared_axes else s for i, s in enumerate(shape))
+
+
+def _shared_forward(x, p, shared_axes, training, rng):
+    """Inverted dropout with one mask entry per slice along ``shared_axes`` (validated ``x`` and ``p``)."""
+    shape = _mask_shape(x.shape, shared_axes)
+    if not training or p == 0.0:
+        return x.copy(), np.ones(shape, dtype=bool)
+    mask = as_generator(rng).random(shape) >= p
+    if p == 1.0:
+        return np.zeros_like(x), mask
+    return x * (mask * (1.0 / (1.0 - p))).astype(x.dtype), mask
+
+
+def _shared_backward(dy, mask, p, shared_axes):
+    shape = _mask_shape(dy.shape, shared_axes)
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+        raise TypeError(
+            "mask must be the boolean keep-mask returned by the forward pass, got "
+            + (f"an array of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else type(mask).__name__)
+        )
+    if mask.shape != shape:
+        raise ValueError(f"mask must have shape {shape} for dy of shape {dy.shape}, got {mask.shape}")
+    p = check_probability(p)
+    if p == 1.0:
+        return np.zeros_like(dy)
+    return dy * (mask * (1.0 / (1.0 - p))).astype(dy.dtype)
+
+
+def spatial_dropout_forward(x, p=0.5, training=True, rng=None):
+    """Spatial (channel) dropout: drop whole channels, as ``torch.nn.Dropout1d/2d/3d``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, C, *S)
+        Floating-point input with at least one spatial axis.
+    p : float in [0, 1]
+        Probability of dropping each channel of each sample.
+    training : bool
+        If False, the identity.
+    rng : None, int or numpy.random.Generator
+        Source of randomness (an int is a seed).
+
+    Returns
+    -------
+    y : numpy.ndarray, shape and dtype of x
+        ``x * mask / (1 - p)`` (zeros when ``p == 1``; a copy of x in evaluation).
+    mask : numpy.ndarray of bool, shape (N, C, 1, ..., 1)
+        One keep decision per (sample, channel), broadcast over the spatial axes.
+    """
+    check_array(x, "x", min_ndim=3)
+    p = check_probability(p)
+    return _shared_forward(x, p, tuple(range(2, x.ndim)), training, rng)
+
+
+def spatial_dropout_backward(dy, mask, p):
+    """Gradient of :func:`spatial_dropout_forward`.
+
+    Parameters
+    ----------
+    dy : numpy.ndarray, shape (N, C, *S)
+        Upstream gradient.
+    mask : numpy.ndarray of bool, shape (N, C, 1, ..., 1)
+        The mask returned by the forward pass.
+    p : float in [0, 1]
+        The drop probability of the forward pass (0 after an evaluation-mode forward).
+
+    Returns
+    -------
+    dx : numpy.ndarray, shape and dtype of dy
+        ``dy * mask / (1 - p)`` (zeros when ``p == 1``).
+    """
+    check_array(dy, "dy", min_ndim=3)
+    return _shared_backward(dy, mask, p, tuple(range(2, dy.ndim)))
+
+
+def _time_axis(batch_first):
+    if not isinstance(batch_first, (bool, np.bool_)):
+        raise TypeError(f"batch_first must be True or False, got {batch_first!r}")
+    return 1 if batch_first else 0
+
+
+def _check_sequence(x, name):
+    check_array(x, name, min_ndim=3)
+    if x.ndim != 3:
+        raise ValueError(f"{name} must be a sequence batch of shape (T, N, D) or (N, T, D), got shape {x.shape}")
+
+
+def locked_dropout_forward(x, p=0.5, training=True, rng=None, batch_first=False):
+    """Locked (variational) dropout: one mask per sequence, shared by every time step.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (T, N, D), or (N, T, D) if ``batch_first``
+        A batch of N sequences of T steps with D features.
+    p : float in [0, 1]
+        Probability of dropping each feature of each sequence.
+    training : bool
+        If False, the identity.
+    rng : None, int or numpy.random.Generator
+        Source of randomness (an int is a seed).
+    batch_first : bool
+        Layout of x, as the ``batch_first`` argument of ``torch.nn.LSTM``: time first (default) or batch first.
+
+    Returns
+    -------
+    y : numpy.ndarray, shape and dtype of x
+        ``x * mask / (1 - p)`` (zeros when ``p == 1``; a copy of x in evaluation).
+    mask : numpy.ndarray of bool, shape (1, N, D), or (N, 1, D) if ``batch_first``
+        One keep decision per (sequence, feature), broadcast over the time axis.
+    """
+    _check_sequence(x, "x")
+    p = check_probability(p)
+    return _shared_forward(x, p, (_time_axis(batch_first),), training, rng)
+
+
+def locked_dropout_backward(dy, mask, p, batch_first=False):
+    """Gradient of :func:`locked_dropout_forward`.
+
+    Parameters
+    ----------
+    dy : numpy.ndarray, shape (T, N, D), or (N, T, D) if ``batch_first``
+        Upstream gradient.
+    mask : numpy.ndarray of bool, shape (1, N, D), or (N, 1, D) if ``batch_first``
+        The mask returned by the forward pass.
+    p : float in [0, 1]
+        The drop probability of the forward pass (0 after an evaluation-mode forward).
+    batch_first : bool
+        The layout used in the forward pass.
+
+    Returns
+    -------
+    dx : numpy.ndarray, shape and dtype of dy
+        ``dy * mask / (1 - p)`` (zeros when ``p == 1``).
+    """
+    _check_sequence(dy, "dy")
+    return _shared_backward(dy, mask, p, (_time_axis(batch_first),))

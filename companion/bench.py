@@ -39,6 +39,7 @@ __all__ = [
     "QUICK_SHAPES",
     "RECORD_KEYS",
     "bytes_moved",
+    "cpu_name",
     "run",
     "loglog_slope",
     "ratio",
@@ -92,7 +93,8 @@ def bytes_moved(op, shape, dtype):
     return int(np.prod(shape)) * (tensors * np.dtype(dtype).itemsize + extra)
 
 
-def _cpu_name():
+def cpu_name():
+    """The CPU's model name (from /proc/cpuinfo on Linux), else what ``platform`` knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -244,7 +246,7 @@ def run(shapes=None, ops=OPS, impls=IMPLS, devices=None, dtypes=None, repeats=21
     for k, (device, dtype, shape) in enumerate(groups, 1):
         on_cuda = device.startswith("cuda")
         sync = torch.cuda.synchronize if on_cuda else (lambda: None)
-        name = torch.cuda.get_device_name(device) if on_cuda else _cpu_name()
+        name = torch.cuda.get_device_name(device) if on_cuda else cpu_name()
         x, dy, weight, bias = _inputs(shape, np.dtype(dtype), seed)
         torch_ops, copy = _torch_cases(x, dy, weight, bias, ops, device)
         cases = {("copy", "torch"): copy}

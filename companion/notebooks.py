@@ -3,6 +3,9 @@
     python -m companion.notebooks book/*.ipynb            # re-execute, store outputs, print times
     python -m companion.notebooks --check book/*.ipynb    # execute into memory only (nothing written)
     python -m companion.notebooks --markdown book/*.ipynb # also print a Markdown table of times
+    python -m companion.notebooks --check --readme README.md book/*.ipynb
+                                                          # put that table in README.md between the markers
+                                                          # <!-- notebook-times-start --> / <!-- notebook-times-end -->
 
 Each notebook runs in a fresh kernel of the current Python environment, top to bottom,
 so that the stored outputs are exactly what nbval will re-check. Progress is printed
@@ -12,6 +15,9 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+README_START = "<!-- notebook-times-start -->"
+README_END = "<!-- notebook-times-end -->"
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -49,11 +55,45 @@ def execute(path, timeout=300, write=True):
     return seconds
 
 
+def markdown_table(rows):
+    """A Markdown table of ``(path, seconds)`` rows with a total line."""
+    lines = ["| notebook | execution time (s) |", "|---|---:|"]
+    lines += [f"| `{Path(nb).name}` | {seconds:.1f} |" for nb, seconds in rows]
+    lines.append(f"| **total** | **{sum(s for _, s in rows):.1f}** |")
+    return "\n".join(lines)
+
+
+def _machine():
+    import os
+    import platform
+
+    from .bench import cpu_name
+
+    return f"{cpu_name()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+
+
+def update_readme(path, table, note=""):
+    """Replace the text between :data:`README_START` and :data:`README_END` in ``path`` by ``table``.
+
+    Everything outside the markers is left byte for byte as it was. Raises ``ValueError`` if the
+    markers are missing or out of order.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{path}: expected the markers {README_START} and then {README_END}")
+    body = "\n" + (note + "\n\n" if note else "") + table + "\n"
+    path.write_text(text[: start + len(README_START)] + body + text[end:], encoding="utf-8")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m companion.notebooks", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--check", action="store_true", help="execute without writing the outputs back")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table of execution times")
+    parser.add_argument("--readme", type=Path, metavar="FILE",
+                        help=f"write that table into FILE between {README_START} and {README_END}")
     parser.add_argument("--timeout", type=int, default=300, help="per-cell timeout in seconds (default 300)")
     args = parser.parse_args(argv)
     rows, failed = [], 0
@@ -66,10 +106,12 @@ def main(argv=None):
             failed += 1
             print(f"[{i}/{len(args.notebooks)}] {nb}: FAILED ({type(exc).__name__}: {str(exc)[:300]})", flush=True)
     if args.markdown and rows:
-        print("\n| notebook | execution time (s) |\n|---|---:|")
-        for nb, seconds in rows:
-            print(f"| `{nb.name}` | {seconds:.1f} |")
-        print(f"| **total** | **{sum(s for _, s in rows):.1f}** |")
+        print("\n" + markdown_table(rows))
+    if args.readme and rows:
+        note = (f"Measured with `python -m companion.notebooks --check --readme README.md book/*.ipynb` "
+                f"on {_machine()}" + (f"; {failed} notebook(s) failed and are not listed" if failed else "") + ".")
+        update_readme(args.readme, markdown_table(rows), note)
+        print(f"updated the table in {args.readme}")
     return 1 if failed else 0
 
 

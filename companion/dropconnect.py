@@ -8,8 +8,8 @@ of ``W``.  Here, as inverted dropout:
     training:    z = x @ (W * M).T / (1 - p) + b
     evaluation:  z = x @ W.T + b            (the mean of the training output over M)
 
-One mask is drawn per forward call and shared by the whole mini-batch (the usual implementation;
-Wan et al. draw one per sample).  The bias is never dropped.  Wan et al.'s inference rule
+One mask is drawn per forward call and shared by the whole mini-batch (a common simplification: a
+mask per sample would need one masked weight matrix per sample).  The bias is never dropped.  Wan et al.'s inference rule
 (a Gaussian moment-matching approximation followed by the activation) is not implemented: evaluation
 uses the mean weights, as inverted dropout does.
 """

@@ -54,7 +54,7 @@ def _item_problem(desc, ref, label, n_outputs):
     if kind == "none":
         return f"{label} is None: did you forget a `return` statement?"
     if kind == "sequence":
-        if n_outputs == 1:
+        if n_outputs == 1 and desc[1] == "tuple" and desc[2] and desc[2][0][0] == "array":
             return (f"it returned {_type_text(desc)}, expected only the array {label} "
                     "(this exercise returns no cache)")
         return f"{label} is {_type_text(desc)}, expected a numpy.ndarray"
@@ -335,7 +335,7 @@ def _record(result):
         return
     try:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"exercise": result.name, **result.to_dict()}) + "\n")
+            fh.write(json.dumps({"exercise": result.name, "status": result.status, **result.to_dict()}) + "\n")
     except OSError:
         pass
 

@@ -72,8 +72,8 @@ def _machine():
     return f"{cpu_name()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
 
 
-def update_readme(path, table, note=""):
-    """Replace the text between :data:`README_START` and :data:`README_END` in ``path`` by ``table``.
+def update_readme(path, body):
+    """Replace the text between :data:`README_START` and :data:`README_END` in ``path`` by ``body``.
 
     Everything outside the markers is left byte for byte as it was. Raises ``ValueError`` if the
     markers are missing or out of order.
@@ -83,8 +83,17 @@ def update_readme(path, table, note=""):
     start, end = text.find(README_START), text.find(README_END)
     if start < 0 or end < start:
         raise ValueError(f"{path}: expected the markers {README_START} and then {README_END}")
-    body = "\n" + (note + "\n\n" if note else "") + table + "\n"
-    path.write_text(text[: start + len(README_START)] + body + text[end:], encoding="utf-8")
+    path.write_text(text[: start + len(README_START)] + "\n" + body.strip("\n") + "\n" + text[end:], encoding="utf-8")
+
+
+def readme_section(rows, failed=0):
+    """The README section: a heading, how and where the times were measured, and the table."""
+    note = ("Wall time of each chapter, executed top to bottom in a fresh kernel, measured with "
+            "`python -m companion.notebooks --check --readme README.md book/*.ipynb` on "
+            f"{_machine()}" + (f"; {failed} notebook(s) failed and are not listed" if failed else "") + ". "
+            "The machine was shared with other jobs, so expect some noise; regenerate the table after changing "
+            "a chapter.")
+    return f"## Notebook execution times\n\n{note}\n\n{markdown_table(rows)}"
 
 
 def main(argv=None):
@@ -108,9 +117,7 @@ def main(argv=None):
     if args.markdown and rows:
         print("\n" + markdown_table(rows))
     if args.readme and rows:
-        note = (f"Measured with `python -m companion.notebooks --check --readme README.md book/*.ipynb` "
-                f"on {_machine()}" + (f"; {failed} notebook(s) failed and are not listed" if failed else "") + ".")
-        update_readme(args.readme, markdown_table(rows), note)
+        update_readme(args.readme, readme_section(rows, failed))
         print(f"updated the table in {args.readme}")
     return 1 if failed else 0
 

@@ -259,3 +259,15 @@ def test_unknown_name_and_bad_arguments_are_reported_not_raised():
     assert "exercise's name" in check(42, abs).message
     assert "expects your function" in check("bn_forward", 3.0).message
     assert "expects your function" in check("bn_forward", None).message
+
+
+def test_an_exercise_that_returns_a_number(scratch_names):
+    register_code("zz_total", signature="f(x)", reference=lambda x: float(x.sum()),
+                  cases=lambda rng: [dict(x=rng.normal(size=(3, 2))), dict(x=rng.normal(size=5))],
+                  mutants=[Mutant("mean_not_sum", "you averaged", lambda x: float(x.mean()))])
+    scratch_names.append("zz_total")
+    assert check("zz_total", lambda x: x.sum()).passed  # a NumPy scalar is a number too
+    assert check("zz_total", lambda x: np.array(x.sum())).passed  # and so is a 0-d array
+    assert check("zz_total", lambda x: x.mean()).misconception == "mean_not_sum"
+    assert "y is a list of 1 items, expected a number" in check("zz_total", lambda x: [x.sum()]).message
+    assert "y is a str, expected a number" in check("zz_total", lambda x: "1").message

@@ -51,6 +51,10 @@ def _type_text(desc):
 def _item_problem(desc, ref, label, n_outputs):
     """Why one returned item is not an array like ``ref`` (``None`` when its type, shape and dtype fit)."""
     kind = desc[0]
+    if ref[0] == "scalar":  # the reference returns a number: accept a real number or a 0-d array
+        if (kind == "scalar" and desc[2] is not None) or (kind == "array" and desc[3] == () and desc[1] is not None):
+            return None
+        return f"{label} is {_type_text(desc)}, expected a number"
     if kind == "none":
         return f"{label} is None: did you forget a `return` statement?"
     if kind == "sequence":
@@ -87,10 +91,19 @@ def _structure_problem(desc, ref, names):
     return None
 
 
+def _item_array(item):
+    """The plain ndarray of a described array, or of a described real number (0-d), else ``None``."""
+    if item[0] == "array":
+        return item[1]
+    if item[0] == "scalar" and item[2] is not None:
+        return np.array(item[2], dtype=np.float64)
+    return None
+
+
 def _arrays(desc):
     """The plain ndarrays of a (structurally valid) description, as a tuple."""
     items = desc[2] if desc[0] == "sequence" else [desc]
-    return tuple(item[1] for item in items)
+    return tuple(_item_array(item) for item in items)
 
 
 def _as_float(a):
@@ -151,15 +164,14 @@ def _mutant_outputs(ex, mutant, cases):
     if mutant.name not in cache:
         outs = []
         for outcome in sandbox._run_all(mutant.fn, _copy(cases)):
-            if outcome[0] != "ok" or outcome[1][0] not in ("array", "sequence"):
+            if outcome[0] != "ok":
                 outs = None
                 break
-            desc = outcome[1]
-            items = desc[2] if desc[0] == "sequence" else [desc]
-            if any(item[0] != "array" or item[1] is None for item in items):
+            arrays = _arrays(outcome[1])
+            if any(a is None for a in arrays):
                 outs = None
                 break
-            outs.append(tuple(item[1] for item in items))
+            outs.append(arrays)
         cache[mutant.name] = outs if outs is not None and len(outs) == len(cases) else None
     return cache[mutant.name]
 

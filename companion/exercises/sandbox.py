@@ -116,7 +116,8 @@ def describe(value, top=True):
         ``("none",)``; ``("array", data, dtype_str, shape, type_name)`` where ``data`` is a plain
         ndarray copy (``None`` for non-numeric dtypes) taken through ``numpy.ndarray.view`` so that a
         subclass cannot change what is compared; ``("sequence", type_name, [items])``;
-        ``("scalar", type_name)``; or ``("other", type_name)``.
+        ``("scalar", type_name, value)`` (``value`` a float for real numbers, else ``None``); or
+        ``("other", type_name)``.
     """
     if value is None:
         return ("none",)
@@ -127,7 +128,8 @@ def describe(value, top=True):
     if top and isinstance(value, (tuple, list)):
         return ("sequence", type(value).__name__, [describe(v, top=False) for v in value])
     if isinstance(value, (bool, int, float, complex, np.generic)):
-        return ("scalar", type(value).__name__)
+        real = isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
+        return ("scalar", type(value).__name__, float(value) if real else None)
     module = type(value).__module__
     return ("other", type(value).__qualname__ if module == "builtins" else f"{module}.{type(value).__qualname__}")
 

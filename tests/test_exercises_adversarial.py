@@ -326,3 +326,17 @@ def test_thread_fallback_reports_a_slow_function(no_fork):
 
     _fails_with(bn_forward, "Too slow: stopped after 0.5 s")
     time.sleep(1.5)
+
+
+def test_a_submission_may_use_torch_even_after_the_parent_ran_parallel_torch_ops():
+    torch = pytest.importorskip("torch")
+    torch.randn(1000, 1000).sum(0)  # starts the parent's OpenMP pool, which a forked child cannot use
+
+    def bn_forward(x, gamma, beta, eps=1e-5):
+        t = torch.from_numpy(x)
+        torch.randn(1000, 1000).sum(0)  # a parallel op in the child
+        y = (t - t.mean(0)) / torch.sqrt(t.var(0, unbiased=False) + eps)
+        return (torch.from_numpy(gamma) * y + torch.from_numpy(beta)).numpy()
+
+    result = _checked(bn_forward)
+    assert result.passed, result.message

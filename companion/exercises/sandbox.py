@@ -203,6 +203,19 @@ def _run_all(fn, cases):
     return outcomes
 
 
+def _single_threaded_torch():
+    """After a fork, PyTorch's OpenMP pool belongs to the parent: a parallel op in the child would hang.
+
+    With one thread PyTorch runs its operations inline, so a submission that uses torch still works.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            torch.set_num_threads(1)
+        except Exception:  # pragma: no cover - a broken torch install: the time limit still applies
+            pass
+
+
 def _child(fn, cases, write_fd):
     """Body of the forked child: run, capture, send one pickle, never return."""
     capture = _Capture(OUTPUT_LIMIT)
@@ -212,6 +225,7 @@ def _child(fn, cases, write_fd):
         os.dup2(devnull, 2)
         sys.stdout = sys.stderr = capture
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _single_threaded_torch()
         outcomes = _run_all(fn, cases)
         try:
             payload = pickle.dumps(("done", outcomes, capture.getvalue(), capture.total), protocol=4)

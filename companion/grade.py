@@ -183,7 +183,19 @@ def _table(grades):
 
 
 def main(argv=None):
-    """Command-line entry point; returns the exit status (0: everything passed)."""
+    """Command-line entry point: grade the notebooks, print the tables, optionally write JSON.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``); see ``python -m companion.grade --help``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 when every exercise of every notebook passed and every notebook ran to
+        the end, else 1.
+    """
     parser = argparse.ArgumentParser(prog="python -m companion.grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help="the readers' notebooks")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every verdict to FILE as JSON")

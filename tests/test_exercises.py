@@ -271,3 +271,70 @@ def test_an_exercise_that_returns_a_number(scratch_names):
     assert check("zz_total", lambda x: x.mean()).misconception == "mean_not_sum"
     assert "y is a list of 1 items, expected a number" in check("zz_total", lambda x: [x.sum()]).message
     assert "y is a str, expected a number" in check("zz_total", lambda x: "1").message
+
+
+# ------------------------------------------------------------------------------------------ rendering
+def _stub(x, gamma, beta, eps=1e-5):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("fn, status, words", [
+    (registry.get("bn_forward").reference, "pass", "\u2714 bn_forward: passed"),
+    (registry.get("bn_forward").mutants[0].fn, "fail", "\u2718 bn_forward: not passed"),
+    (_stub, "todo", "\u2026 bn_forward: not attempted yet"),
+])
+def test_html_has_stable_hooks_and_says_the_verdict_in_words(fn, status, words):
+    result = check("bn_forward", fn)
+    html = result._repr_html_()
+    assert html.startswith(f'<div class="nd-check nd-check-{status}" data-exercise="bn_forward"')
+    assert html.count('class="nd-check ') == 1
+    symbol, verdict = words.split(" bn_forward: ")
+    assert f"<strong>{verdict}</strong>" in html and symbol in html
+    assert repr(result).splitlines()[0] == words
+    for forbidden in ("<script", "http", "src=", "<link", "0x"):
+        assert forbidden not in html
+    again = check("bn_forward", fn)
+    assert (repr(again), again._repr_html_()) == (repr(result), html)  # deterministic: nbval stores them
+
+
+def test_the_hint_is_its_own_element_in_html():
+    m = registry.get("bn_forward").mutants[0]
+    html = check("bn_forward", m.fn)._repr_html_()
+    assert '<div class="nd-check-hint"><strong>Likely misconception:</strong> ' in html
+    assert html.count("Likely misconception") == 1
+
+
+def test_html_escapes_what_the_reader_wrote():
+    def bn_forward(x, gamma, beta, eps=1e-5):
+        print("<b>loud</b>")
+        raise ValueError("<script>alert(1)</script>")
+
+    result = check("bn_forward", bn_forward)
+    html = result._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "&lt;b&gt;loud&lt;/b&gt;" in html
+    assert result.to_dict() == {"passed": False, "message": "Your function raised ValueError: <script>alert(1)</script>"}
+
+
+def test_an_exercise_can_set_its_own_time_limit(scratch_names):
+    import time
+
+    register_code("zz_slow", signature="f(x)", reference=lambda x: x.copy(),
+                  cases=lambda rng: [dict(x=rng.normal(size=3))], time_limit=0.5)
+    scratch_names.append("zz_slow")
+    result = check("zz_slow", lambda x: time.sleep(30))
+    assert not result.passed and "Too slow: stopped after 0.5 s" in result.message
+
+
+def test_checks_are_logged_for_the_grading_cli(tmp_path, monkeypatch):
+    import json
+
+    from companion.exercises.grading import LOG_ENV
+
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv(LOG_ENV, str(log))
+    check("bn_forward", _stub)
+    check("bn_forward", registry.get("bn_forward").reference)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["exercise"], r["status"], r["passed"]) for r in records] == [
+        ("bn_forward", "todo", False), ("bn_forward", "pass", True)]

@@ -313,7 +313,8 @@ def test_html_escapes_what_the_reader_wrote():
     html = result._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "&lt;b&gt;loud&lt;/b&gt;" in html
-    assert result.to_dict() == {"passed": False, "message": "Your function raised ValueError: <script>alert(1)</script>"}
+    expected = "Your function raised ValueError: <script>alert(1)</script>"
+    assert result.to_dict() == {"passed": False, "message": expected}
 
 
 def test_an_exercise_can_set_its_own_time_limit(scratch_names):

@@ -10,6 +10,7 @@ Whatever the submission does (raise, print, loop forever, modify its inputs, ret
 end the process) becomes data in a :class:`RunReport`; nothing is raised to the caller.
 """
 import copy
+import faulthandler
 import io
 import os
 import pickle
@@ -225,6 +226,7 @@ def _child(fn, cases, write_fd):
         os.dup2(devnull, 2)
         sys.stdout = sys.stderr = capture
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        faulthandler.disable()  # a crash is reported in the verdict, not dumped on the parent's stderr
         _single_threaded_torch()
         outcomes = _run_all(fn, cases)
         try:

@@ -19,9 +19,12 @@ def rounded(x, decimals=3):
 
 
 def _cell(v, decimals):
+    """Format one table cell: fixed-point, or ``g`` format for values too small or too large for it."""
     if isinstance(v, (float, np.floating)):
-        v = rounded(v, decimals)
-        return f"{v:.{decimals}g}" if (v != 0 and (abs(v) < 10 ** -decimals or abs(v) >= 1e6)) else f"{v:.{decimals}f}"
+        v = float(v)
+        if v != 0 and np.isfinite(v) and (abs(v) < 10.0**-decimals or abs(v) >= 1e6):
+            return f"{v:.{decimals}g}"
+        return f"{rounded(v, decimals):.{decimals}f}"
     return str(v)
 
 

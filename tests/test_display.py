@@ -1,0 +1,26 @@
+"""Printing helpers: rounding without negative zeros, and tables in Markdown and text."""
+import numpy as np
+import pytest
+
+from companion.display import Table, rounded
+
+
+def test_rounded_removes_negative_zero():
+    assert str(rounded(-1e-12, 3)) == "0.0"
+    assert str(rounded(np.array([-1e-9, 1.23456]), 2)) == "[0.   1.23]"
+    assert isinstance(rounded(2.5), float)
+
+
+def test_table_formats_tiny_and_huge_values_in_g_format():
+    t = Table([["a", 5e-10, 0.5], ["b", 2.5e7, -0.0]], headers=["name", "x", "y"], decimals=3)
+    md = t._repr_markdown_()
+    assert "| a | 5e-10 | 0.500 |" in md
+    assert "| b | 2.5e+07 | 0.000 |" in md
+    assert md.splitlines()[0] == "| name | x | y |"
+    text = repr(t).splitlines()
+    assert text[0].split() == ["name", "x", "y"] and text[2].split() == ["a", "5e-10", "0.500"]
+
+
+def test_table_rejects_ragged_rows():
+    with pytest.raises(ValueError, match="every row needs 2 cells"):
+        Table([[1.0]], headers=["a", "b"])

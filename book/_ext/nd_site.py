@@ -43,7 +43,7 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
-from sphinx.util import logging
+from sphinx.util import docname_join, logging
 from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
@@ -233,7 +233,9 @@ def _parse_learning_path(lines, location):
 
 def _format_minutes(minutes):
     hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min" if hours else f"{minutes} min"
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
 
 
 def learning_path_content(app, node, fromdocname):
@@ -256,7 +258,7 @@ def learning_path_content(app, node, fromdocname):
         for doc in docs:
             n_ex = len(exercises_of(env, doc))
             if doc in reference:
-                label, time = nodes.emphasis(text="reference"), nodes.emphasis(text="look up as needed")
+                label, time = nodes.emphasis(text="ref."), nodes.emphasis(text="as needed")
             else:
                 number += 1
                 label = nodes.Text(str(number))
@@ -271,7 +273,7 @@ def learning_path_content(app, node, fromdocname):
             rows.append([label, doc_link(doc), cells or nodes.Text("none"), time, exercises])
         if rows:
             out.append(nodes.rubric(text=caption))
-            out.append(_table(["#", "Page", "Read first", "Time", "Exercises"], rows, [10, 38, 30, 12, 10],
+            out.append(_table(["#", "Page", "Read first", "Time", "Exercises"], rows, [6, 40, 34, 11, 9],
                               ["nd-learning-path"]))
     summary = nodes.paragraph(classes=["nd-learning-path-total"])
     summary += nodes.Text(f"All {number} chapters: about {_format_minutes(total)} of study. Times are estimated "
@@ -302,14 +304,19 @@ class ExerciseIndexDirective(_GeneratedDirective):
     option_spec = {"max-chars": directives.positive_int}
 
 
-def _inline_copy(node):
-    """Inline children of a paragraph that are safe to render outside their page."""
+def _inline_copy(env, node):
+    """Inline children of a paragraph that are safe to render outside their page (None: stop here)."""
     if isinstance(node, nodes.Text):
         return nodes.Text(str(node))
     if isinstance(node, (nodes.math, nodes.literal)):
         return node.deepcopy()
     if isinstance(node, (nodes.emphasis, nodes.strong)):
         return type(node)(text=node.astext())
+    if isinstance(node, addnodes.pending_xref):
+        if node.get("refdomain") == "cite":
+            return None  # a citation key means nothing out of context: end the excerpt before it
+        if node.get("reftype") == "doc" and not node.get("refexplicit"):
+            return nodes.Text(title_of(env, docname_join(node.get("refdoc", ""), node.get("reftarget", ""))))
     return nodes.Text(node.astext())
 
 
@@ -324,9 +331,13 @@ def statement_start(env, docname, label, max_chars):
                     continue
                 out, used = [], 0
                 for child in para.children:
-                    text = child.astext()
+                    copy = _inline_copy(env, child)
+                    if copy is None:
+                        out.append(nodes.Text(" …"))
+                        break
+                    text = copy.astext()
                     if used + len(text) <= max_chars or isinstance(child, (nodes.math, nodes.literal)):
-                        out.append(_inline_copy(child))
+                        out.append(copy)
                         used += len(text)
                         continue
                     cut = text[: max(0, max_chars - used)].rsplit(" ", 1)[0]

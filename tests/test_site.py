@@ -401,6 +401,7 @@ INSPECT = """() => {
         mathUnrendered: mathNodes.filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80)),
         mathErrors: document.querySelectorAll('mjx-merror').length,
         rawDelimiters: (text(article).match(/\\$\\$|\\\\\\(|\\\\\\[/g) || []).length,
+        rawCommands: (text(article).match(/\\\\[A-Za-z]{2,}/g) || []).slice(0, 5),
         images: images,
         links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
         ids: Array.from(ids),
@@ -493,6 +494,7 @@ def test_page_math_is_rendered(visit, docname):
     assert not info["mathUnrendered"], f"{docname}: math left unrendered: {info['mathUnrendered'][:5]}"
     assert info["mathErrors"] == 0, f"{docname}: {info['mathErrors']} MathJax errors (bad LaTeX)"
     assert info["rawDelimiters"] == 0, f"{docname}: raw $$, \\( or \\[ left in the text"
+    assert not info["rawCommands"], f"{docname}: LaTeX commands left unrendered in the text: {info['rawCommands']}"
 
 
 @pytest.mark.parametrize("docname", PAGES)

@@ -209,6 +209,51 @@ def test_pages_load_nothing_from_other_hosts_and_declare_no_script_twice(html_di
     assert (html_dir / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not served by the site"
 
 
+def _mini_sphinx(tmp_path, conf):
+    """Build a one-page Sphinx project (HTML, basic theme) with ``conf``; return (ok, log, html)."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "conf.py").write_text(conf)
+    (src / "index.rst").write_text("Page\n====\n\nText.\n")
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", str(src), str(out)],
+                          capture_output=True, text=True)
+    page = out / "index.html"
+    return proc.returncode == 0, proc.stdout + proc.stderr, page.read_text() if page.exists() else ""
+
+
+INLINE_CONST_EXTENSION = f"""
+import sys
+sys.path.insert(0, {str(REPO / "book" / "_ext")!r})
+def add_inline(app, env, docnames):  # what sphinx-thebe does with `const THEBE_JS_URL = ...`
+    app.add_js_file(None, body="const ND_PROBE = 1")
+def setup(app):
+    app.connect("env-before-read-docs", add_inline)
+"""
+
+
+@pytest.mark.parametrize("with_fix", [False, True])
+def test_inline_script_added_after_builder_init_appears_once_with_nd_site(tmp_path, with_fix):
+    """The root cause of ``Identifier 'THEBE_JS_URL' has already been declared``, and its fix.
+
+    Sphinx 7 writes a body-only script added after the builder was initialised twice (once with
+    filename None, once with ''); book/_ext/nd_site.py makes both adds use ''.
+    """
+    (tmp_path / "probe_ext.py").write_text(INLINE_CONST_EXTENSION)
+    conf = f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nextensions = ['probe_ext'"
+    conf += ", 'nd_site']\n" if with_fix else "]\n"
+    ok, warnings, page = _mini_sphinx(tmp_path, conf)
+    assert ok, warnings
+    count = page.count("const ND_PROBE = 1")
+    assert count == (1 if with_fix else 2), f"inline script found {count} times (with nd_site: {with_fix})"
+
+
+def test_nd_site_fails_the_build_on_a_remote_script(tmp_path):
+    conf = (f"import sys\nsys.path.insert(0, {str(REPO / 'book' / '_ext')!r})\nextensions = ['nd_site']\n"
+            "html_js_files = ['https://cdn.example.org/tracker.js']\n")
+    ok, warnings, _page = _mini_sphinx(tmp_path, conf)
+    assert not ok and "from another host" in warnings, warnings
+
+
 def test_exercise_index_lists_every_exercise(html_dir):
     expected = {(doc, label) for doc in PAGES for label in exercise_labels(doc)}
     text = page_file(html_dir, "book/exercise_index").read_text(encoding="utf8")

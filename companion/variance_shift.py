@@ -14,16 +14,16 @@ independent of x and of each other) the shift of unit ``j`` becomes
 
 :func:`dropout_variance_ratio` and :func:`linear_variance_ratio` are these two predictions;
 :func:`input_variances` measures the variance of a layer's input in a PyTorch model with dropout on
-and off; :func:`recalibrate_batchnorm` recomputes the running statistics of every batch-norm layer
-with dropout off, which removes the mismatch without retraining.
+and off. :func:`companion.calibration.recalibrate_batchnorm` recomputes the running statistics of every
+batch-norm layer with dropout off, which removes the mismatch without retraining.
 """
 import numbers
 
 import numpy as np
 
-from ._validate import check_array, check_positive_int
+from ._validate import check_array
 
-__all__ = ["dropout_variance_ratio", "linear_variance_ratio", "input_variances", "recalibrate_batchnorm"]
+__all__ = ["dropout_variance_ratio", "linear_variance_ratio", "input_variances"]
 
 
 def _check_drop(p):
@@ -105,12 +105,6 @@ def _dropout_modules(model):
     return [m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
 
 
-def _batchnorm_modules(model):
-    from torch import nn
-
-    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-
-
 def _per_channel_var(t):
     """Biased variance of each channel (axis 1) over every other axis, as float64 NumPy."""
     a = t.detach().double()
@@ -173,54 +167,3 @@ def input_variances(model, module, X, seed=0):
         raise ValueError(f"the module's input must have a channel axis (N, C, ...), got shape {tuple(captured[0].shape)}")
     var_eval, var_train = (_per_channel_var(t) for t in captured)
     return var_train, var_eval
-
-
-def recalibrate_batchnorm(model, X, batch_size=None):
-    """Recompute every batch-norm layer's running statistics on ``X``, with dropout off.
-
-    The running mean and variance become the exact average over the batches of ``X`` (PyTorch's
-    cumulative average, ``momentum=None``), computed with every dropout layer in evaluation mode, i.e.
-    from the inputs the layers will see at test time.  Weights are not changed.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        Contains at least one ``nn.BatchNorm1d/2d/3d`` with ``track_running_stats=True``.
-    X : numpy.ndarray, shape (N, ...)
-        Training inputs (the model's dtype).
-    batch_size : int or None
-        Inputs per forward pass; ``None`` means all of ``X`` at once (the statistics are then those
-        of the whole set, with PyTorch's unbiased running variance).
-
-    Returns
-    -------
-    model : torch.nn.Module
-        The same model, in the training/eval modes it had before; the momenta are restored.
-    """
-    import torch
-
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    check_array(X, "X", min_ndim=2)
-    batch_size = len(X) if batch_size is None else check_positive_int(batch_size, "batch_size")
-    bns = [m for m in _batchnorm_modules(model) if m.track_running_stats]
-    if not bns:
-        raise ValueError("model has no batch-norm layer with running statistics to recalibrate")
-    modes = {m: m.training for m in model.modules()}
-    momenta = {m: m.momentum for m in bns}
-    X = torch.as_tensor(X)
-    try:
-        model.eval()
-        for m in bns:
-            m.reset_running_stats()
-            m.momentum = None
-            m.train()
-        with torch.no_grad():
-            for i in range(0, len(X), batch_size):
-                model(X[i : i + batch_size])
-    finally:
-        for m, momentum in momenta.items():
-            m.momentum = momentum
-        for m, mode in modes.items():
-            m.training = mode
-    return model

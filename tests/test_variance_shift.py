@@ -10,7 +10,6 @@ from companion.variance_shift import (  # noqa: E402
     dropout_variance_ratio,
     input_variances,
     linear_variance_ratio,
-    recalibrate_batchnorm,
 )
 
 
@@ -97,32 +96,3 @@ def test_input_variances_per_channel_of_feature_maps_and_errors():
         input_variances(model, "bn", X)
     with pytest.raises(TypeError, match="X must be a numpy.ndarray"):
         input_variances(model, model[1], torch.zeros(2, 3, 4, 4))
-
-
-def test_recalibrate_batchnorm_uses_dropout_free_inputs_and_restores_state():
-    torch.manual_seed(0)
-    model = _dropout_bn(0.5)
-    X = np.random.default_rng(4).normal(size=(500, 4)).astype(np.float32)
-    model.train()
-    with torch.no_grad():
-        for _ in range(20):
-            model(torch.as_tensor(X))  # running statistics of dropped-out inputs
-    model[3].momentum = 0.3
-    recalibrate_batchnorm(model, X, batch_size=100)
-    with torch.no_grad():
-        h = model[1](model[0](torch.as_tensor(X))).double()
-    batches = h.reshape(5, 100, -1)
-    np.testing.assert_allclose(model[3].running_mean.numpy(), h.mean(0).numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(model[3].running_var.numpy(), batches.var(dim=1, unbiased=True).mean(0).numpy(),
-                               rtol=1e-5)
-    assert model[3].momentum == 0.3 and model.training and model[2].training
-    assert int(model[3].num_batches_tracked) == 5
-
-
-def test_recalibrate_batchnorm_errors():
-    with pytest.raises(ValueError, match="no batch-norm"):
-        recalibrate_batchnorm(nn.Sequential(nn.Linear(2, 2)), np.ones((3, 2), np.float32))
-    with pytest.raises(TypeError, match="torch.nn.Module"):
-        recalibrate_batchnorm("model", np.ones((3, 2), np.float32))
-    with pytest.raises(ValueError, match="batch_size"):
-        recalibrate_batchnorm(nn.Sequential(nn.BatchNorm1d(2)), np.ones((3, 2), np.float32), batch_size=0)

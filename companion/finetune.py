@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .calibration import batchnorm_layers
+
 __all__ = ["freeze_batchnorm", "FineTuneWrapper", "finetune_changes", "finetune_probe"]
 
 
@@ -146,7 +148,7 @@ def finetune_changes(model, X, y, prepare, steps=4, lr=0.05, seed=0):
         raise ValueError(f"X and y must hold the same number N >= 2 of samples, got {len(X)} and {len(y)}")
 
     net = copy.deepcopy(model)
-    bns = [m for m in net.modules() if isinstance(m, _BN) and m.track_running_stats]
+    bns = batchnorm_layers(net)
     if not bns:
         raise ValueError("model has no BatchNorm layer that tracks running statistics")
     bn_param_ids = {id(p) for m in net.modules() if isinstance(m, _BN) for p in m.parameters(recurse=False)}

@@ -6,7 +6,7 @@ never shows up on the page.
 """
 import numpy as np
 
-__all__ = ["rounded", "Table", "setup_notebook"]
+__all__ = ["rounded", "below", "Table", "setup_notebook"]
 
 
 def rounded(x, decimals=3):
@@ -18,11 +18,24 @@ def rounded(x, decimals=3):
     return float(out) if out.ndim == 0 else out
 
 
+def below(value, bound):
+    """A verdict that reads the same on every machine: ``"< 1e-12"`` if ``|value| < bound``, else ``">= 1e-12"``.
+
+    Use it to print errors whose exact digits depend on the hardware (parity with torch, gradient checks).
+    """
+    return f"{'<' if abs(float(value)) < bound else '>='} {bound:.0e}"
+
+
 def _cell(v, decimals):
-    """Format one table cell: fixed-point, or ``g`` format for values too small or too large for it."""
+    """Format one table cell: rounded fixed-point, or ``g`` format for values of a million or more.
+
+    Values smaller than ``10**-decimals`` print as zero: that hides rounding noise (``4e-17``), which
+    differs between machines. To show a small number that matters, format it yourself (e.g. ``f"{v:.1e}"``)
+    or print a verdict with :func:`below`.
+    """
     if isinstance(v, (float, np.floating)):
         v = float(v)
-        if v != 0 and np.isfinite(v) and (abs(v) < 10.0**-decimals or abs(v) >= 1e6):
+        if np.isfinite(v) and abs(v) >= 1e6:
             return f"{v:.{decimals}g}"
         return f"{rounded(v, decimals):.{decimals}f}"
     return str(v)

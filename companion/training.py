@@ -5,7 +5,7 @@ and each chapter only shows what is new. Everything runs on the CPU in seconds.
 """
 import numpy as np
 
-__all__ = ["make_mlp", "train", "accuracy", "predict", "SGD"]
+__all__ = ["make_mlp", "train", "accuracy", "accuracy_in_train_mode", "predict", "SGD"]
 
 
 def make_mlp(sizes, *, norm=None, dropout=0.0, activation="relu", norm_before_activation=True, seed=0):
@@ -123,6 +123,50 @@ def predict(model, X, batch_size=2048):
 def accuracy(model, X, y):
     """Fraction of ``X`` that ``model`` (in eval mode) classifies as ``y``; a float in [0, 1]."""
     return float(np.mean(predict(model, X).argmax(axis=1) == np.asarray(y)))
+
+
+def accuracy_in_train_mode(model, X, y, batch_size, order):
+    """The classic bug, on purpose: accuracy of ``model`` left in training mode at test time.
+
+    A copy of the model (the original is untouched) predicts ``X`` in training mode, in batches
+    of ``batch_size`` taken in the given ``order``, so every BatchNorm layer normalizes with the
+    statistics of each test batch (and dropout stays on). A last batch of one sample is skipped
+    (BatchNorm cannot use batch statistics of one value).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    X : numpy.ndarray, shape (N, ...), float32
+    y : numpy.ndarray of int, shape (N,)
+    batch_size : int
+        Test samples per forward pass (>= 2).
+    order : numpy.ndarray of int, shape (N,)
+        A permutation of ``range(N)``: e.g. random, or sorted by class to make batches unbalanced.
+
+    Returns
+    -------
+    float
+        Fraction of the predicted samples that are classified correctly.
+    """
+    import copy
+
+    import torch
+
+    if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 2):
+        raise ValueError(f"batch_size must be an integer >= 2, got {batch_size!r}")
+    order = np.asarray(order)
+    if sorted(order.tolist()) != list(range(len(X))):
+        raise ValueError("order must be a permutation of range(len(X))")
+    model = copy.deepcopy(model).train()
+    correct = seen = 0
+    with torch.no_grad():
+        for start in range(0, len(X), batch_size):
+            idx = order[start : start + batch_size]
+            if len(idx) < 2:
+                continue
+            correct += int((model(torch.as_tensor(X[idx])).argmax(1).numpy() == np.asarray(y)[idx]).sum())
+            seen += len(idx)
+    return correct / seen
 
 
 def train(model, X, y, *, epochs=10, batch_size=64, lr=0.1, momentum=0.9, weight_decay=0.0, optimizer="sgd",

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from companion.display import Table, rounded
+from companion.display import Table, below, rounded
 
 
 def test_rounded_removes_negative_zero():
@@ -11,16 +11,23 @@ def test_rounded_removes_negative_zero():
     assert isinstance(rounded(2.5), float)
 
 
-def test_table_formats_tiny_and_huge_values_in_g_format():
-    t = Table([["a", 5e-10, 0.5], ["b", 2.5e7, -0.0]], headers=["name", "x", "y"], decimals=3)
+def test_table_rounds_noise_to_zero_and_huge_values_in_g_format():
+    t = Table([["a", -4e-17, 0.5], ["b", 2.5e7, -0.0004]], headers=["name", "x", "y"], decimals=3)
     md = t._repr_markdown_()
-    assert "| a | 5e-10 | 0.500 |" in md
+    assert "| a | 0.000 | 0.500 |" in md
     assert "| b | 2.5e+07 | 0.000 |" in md
     assert md.splitlines()[0] == "| name | x | y |"
     text = repr(t).splitlines()
-    assert text[0].split() == ["name", "x", "y"] and text[2].split() == ["a", "5e-10", "0.500"]
+    assert text[0].split() == ["name", "x", "y"] and text[2].split() == ["a", "0.000", "0.500"]
 
 
 def test_table_rejects_ragged_rows():
     with pytest.raises(ValueError, match="every row needs 2 cells"):
         Table([[1.0]], headers=["a", "b"])
+
+
+def test_below_is_a_stable_verdict():
+    assert below(3e-13, 1e-12) == "< 1e-12"
+    assert below(-3e-13, 1e-12) == "< 1e-12"
+    assert below(2e-12, 1e-12) == ">= 1e-12"
+    assert below(float("nan"), 1e-12) == ">= 1e-12"

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from companion.data import load_digits_split
-from companion.training import SGD, accuracy, make_mlp, train
+from companion.training import SGD, accuracy, accuracy_in_train_mode, make_mlp, train
 
 
 @pytest.mark.parametrize("momentum,weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.9, 1e-3), (0.5, 1e-2)])
@@ -63,3 +63,21 @@ def test_accuracy_restores_training_mode():
     acc = accuracy(m, X, y)
     assert m.training and 0.0 <= acc <= 1.0
     assert acc == pytest.approx(np.mean(m(torch.as_tensor(X)).argmax(1).numpy() == y))
+
+
+def test_accuracy_in_train_mode_uses_batch_statistics_and_leaves_the_model_alone():
+    X, y, Xt, yt = load_digits_split(n_train=600)
+    model = make_mlp([64, 64, 10], norm="batch", seed=0)
+    train(model, X, y, epochs=3, seed=1)
+    model.eval()
+    before = [t.clone() for t in model.state_dict().values()]
+    by_class = np.argsort(yt, kind="stable")
+    sorted_acc = accuracy_in_train_mode(model, Xt, yt, 8, by_class)
+    full_batch = accuracy_in_train_mode(model, Xt, yt, len(Xt), np.arange(len(Xt)))
+    assert not model.training
+    assert all(torch.equal(a, b) for a, b in zip(before, model.state_dict().values()))
+    assert full_batch > 0.85 and sorted_acc < full_batch - 0.2  # one-class batches break BN
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 2"):
+        accuracy_in_train_mode(model, Xt, yt, 1, by_class)
+    with pytest.raises(ValueError, match="permutation"):
+        accuracy_in_train_mode(model, Xt, yt, 8, np.zeros(len(Xt), int))

@@ -282,11 +282,12 @@ def _select(records, **where):
     return [r for r in records if all(r[k] == v for k, v in where.items())]
 
 
-def loglog_slope(records, op, impl, device="cpu", dtype="float32"):
+def loglog_slope(records, op, impl, device="cpu", dtype="float32", sizes=None):
     """Slope of log(time) against log(batch size N), fitted by least squares.
 
-    Uses the records of one (op, impl, device, dtype) whose shapes differ only in N. A slope of 1
-    means that the cost grows linearly with the batch size.
+    Uses the records of one (op, impl, device, dtype) whose shapes differ only in N (only the
+    batch sizes in ``sizes``, if given). A slope of 1 means that the cost grows linearly with the
+    batch size.
 
     Returns
     -------
@@ -295,6 +296,8 @@ def loglog_slope(records, op, impl, device="cpu", dtype="float32"):
         The batch sizes used (the fit needs at least 2; the book reports it over at least 4).
     """
     rows = _select(records, op=op, impl=impl, device=device, dtype=dtype)
+    if sizes is not None:
+        rows = [r for r in rows if r["shape"][0] in set(sizes)]
     tails = {tuple(r["shape"][1:]) for r in rows}
     if len(tails) != 1 or len(rows) < 2:
         raise ValueError(f"records: need >= 2 shapes of {op}/{impl}/{device}/{dtype} differing only in N, "

@@ -102,6 +102,9 @@ def test_loglog_slope_recovers_the_exponent():
     quadratic = _synthetic({n: 0.01 * n**2 for n in sizes})
     assert bench.loglog_slope(linear, "batch_norm_train", "numpy") == (pytest.approx(1.0), sizes)
     assert bench.loglog_slope(quadratic, "batch_norm_train", "numpy")[0] == pytest.approx(2.0)
+    kinked = _synthetic({**{n: 0.25 * n for n in sizes}, 128: 0.25 * 128 * 4})  # a jump at the largest size
+    assert bench.loglog_slope(kinked, "batch_norm_train", "numpy")[0] > 1.2
+    assert bench.loglog_slope(kinked, "batch_norm_train", "numpy", sizes=sizes) == (pytest.approx(1.0), sizes)
     mixed = linear + _synthetic({4: 1.0}, tail=(32, 16, 16))
     with pytest.raises(ValueError, match="differing only in N"):
         bench.loglog_slope(mixed, "batch_norm_train", "numpy")

@@ -32,6 +32,8 @@ float32 with float64 accumulators, the variance is computed in two passes, never
 """
 import numpy as np
 
+from ._validate import compute_dtype
+
 __all__ = [
     "compute_dtype",
     "moments",
@@ -41,11 +43,6 @@ __all__ = [
     "normalize_forward",
     "normalize_backward",
 ]
-
-
-def compute_dtype(dtype):
-    """float64 stays float64; float16 and float32 are computed in float32."""
-    return np.float64 if dtype == np.float64 else np.float32
 
 
 def moments(x, axes):

@@ -11,6 +11,11 @@ import numpy as np
 FLOAT_DTYPES = (np.float16, np.float32, np.float64)
 
 
+def compute_dtype(dtype):
+    """float64 stays float64; float16 and float32 are computed in float32."""
+    return np.float64 if dtype == np.float64 else np.float32
+
+
 class CallOrderError(RuntimeError, ValueError):
     """A method was called before the call it depends on (e.g. backward before forward).
 

@@ -17,7 +17,7 @@ all zeros (the limit of the formula as ``p -> 1``, and PyTorch's result).
 """
 import numpy as np
 
-from ._validate import as_generator, check_array, check_probability, check_same_shape
+from ._validate import as_generator, check_array, check_probability
 
 __all__ = ["SELU_ALPHA", "SELU_SCALE", "alpha_dropout_constants", "alpha_dropout_forward", "alpha_dropout_backward"]
 

@@ -25,14 +25,14 @@ GPU* shows the plain textbook version next to this one and checks that they agre
 """
 import numpy as np
 
+from ._layer import NormLayer
 from ._validate import (
-    CallOrderError,
     check_array,
+    compute_dtype,
     check_channels,
     check_eps,
     check_momentum,
     check_param,
-    check_positive_int,
     check_same_shape,
 )
 
@@ -71,11 +71,6 @@ def _channel_sum(a, dtype=None):
 def _channel_dot(a, b):
     """Per-channel ``sum(a * b)`` of two ``(N, C, M)`` arrays, float64 ``(C,)``, without a temporary product."""
     return np.einsum("ncm,ncm->nc", a, b).sum(axis=0, dtype=np.float64)
-
-
-def compute_dtype(dtype):
-    """float64 stays float64; float16 and float32 are computed in float32."""
-    return np.float64 if dtype == np.float64 else np.float32
 
 
 def _check_batch(x):
@@ -221,7 +216,7 @@ def batch_norm_backward(dy, cache):
     return dx.reshape(dy.shape).astype(dy.dtype, copy=False), dweight.astype(pdt), dbias.astype(pdt)
 
 
-class BatchNorm:
+class BatchNorm(NormLayer):
     """A batch normalization layer with the semantics of ``torch.nn.BatchNorm1d/2d/3d``.
 
     Parameters
@@ -253,39 +248,17 @@ class BatchNorm:
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=np.float64):
-        self.num_features = check_positive_int(num_features, "num_features")
-        self.eps = check_eps(eps)
-        self.momentum = check_momentum(momentum)
-        self.affine = bool(affine)
+        self._init_norm(num_features, eps, momentum, affine, dtype)
         self.track_running_stats = bool(track_running_stats)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.type not in (np.float16, np.float32, np.float64):
-            raise TypeError(f"dtype must be a floating dtype, got {self.dtype}")
-        c = self.num_features
-        self.weight = np.ones(c, self.dtype) if self.affine else None
-        self.bias = np.zeros(c, self.dtype) if self.affine else None
         self.running_mean = self.running_var = None
-        self.num_batches_tracked = 0
         if self.track_running_stats:
             self.reset_running_stats()
-        self.training = True
-        self.dweight = self.dbias = None
-        self._cache = None
 
     def reset_running_stats(self):
         """Running mean 0, running variance 1, zero batches tracked."""
         self.running_mean = np.zeros(self.num_features, self.dtype)
         self.running_var = np.ones(self.num_features, self.dtype)
         self.num_batches_tracked = 0
-
-    def train(self, mode=True):
-        """Switch to training mode (batch statistics); returns the layer."""
-        self.training = bool(mode)
-        return self
-
-    def eval(self):
-        """Switch to evaluation mode (running statistics); returns the layer."""
-        return self.train(False)
 
     def _check_state(self):
         c = (self.num_features,)
@@ -309,7 +282,7 @@ class BatchNorm:
             xc, mean, var = _centered_moments(x)
             if self.training and self.track_running_stats:
                 self.num_batches_tracked += 1
-                f = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
+                f = self._momentum_factor()
                 unbiased = var.astype(np.float64) * (m / (m - 1))
                 self.running_mean = ((1 - f) * self.running_mean + f * mean).astype(self.dtype)
                 self.running_var = ((1 - f) * self.running_var + f * unbiased).astype(self.dtype)
@@ -320,17 +293,13 @@ class BatchNorm:
         self._batch_mode = use_batch
         return y
 
-    __call__ = forward
-
     def backward(self, dy):
         """Back-propagate ``dy`` through the last forward call; returns ``dx`` and sets ``dweight``/``dbias``.
 
         After a training-mode forward the gradient flows through the batch statistics; after an
         eval-mode forward the running statistics are constants and ``dx = dy * weight / sqrt(running_var + eps)``.
         """
-        if self._cache is None:
-            raise CallOrderError("backward() called before forward(): run a forward pass on a batch first")
-        xhat, inv_std, weight = self._cache
+        xhat, inv_std, weight = self._last_cache()
         check_same_shape(dy, "dy", xhat.shape)
         if self._batch_mode:
             dx, dw, db = batch_norm_backward(dy, self._cache)

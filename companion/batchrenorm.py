@@ -27,15 +27,14 @@ import numbers
 
 import numpy as np
 
+from ._layer import NormLayer
 from ._standardize import affine, compute_dtype, moments, normalize_backward, standardize
 from ._validate import (
-    CallOrderError,
     check_array,
     check_channels,
     check_eps,
     check_momentum,
     check_param,
-    check_positive_int,
     check_same_shape,
 )
 
@@ -170,7 +169,7 @@ def batch_renorm_backward(dy, cache):
     return dx, dweight.astype(pdt), dbias.astype(pdt)
 
 
-class BatchRenorm:
+class BatchRenorm(NormLayer):
     """A batch renormalization layer, in the style of :class:`companion.BatchNorm`.
 
     Parameters
@@ -207,38 +206,17 @@ class BatchRenorm:
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, r_max=3.0, d_max=5.0, affine=True, dtype=np.float64):
-        self.num_features = check_positive_int(num_features, "num_features")
-        self.eps = check_eps(eps)
-        self.momentum = check_momentum(momentum)
+        self._init_norm(num_features, eps, momentum, affine, dtype)
         self.r_max = _check_limit(r_max, "r_max", 1.0)
         self.d_max = _check_limit(d_max, "d_max", 0.0)
-        self.affine = bool(affine)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.type not in (np.float16, np.float32, np.float64):
-            raise TypeError(f"dtype must be a floating dtype, got {self.dtype}")
-        c = self.num_features
-        self.weight = np.ones(c, self.dtype) if self.affine else None
-        self.bias = np.zeros(c, self.dtype) if self.affine else None
         self.reset_running_stats()
-        self.training = True
         self.r = self.d = None
-        self.dweight = self.dbias = None
-        self._cache = None
 
     def reset_running_stats(self):
         """Running mean 0, running standard deviation 1, zero batches tracked."""
         self.running_mean = np.zeros(self.num_features, self.dtype)
         self.running_std = np.ones(self.num_features, self.dtype)
         self.num_batches_tracked = 0
-
-    def train(self, mode=True):
-        """Switch to training mode (corrected batch statistics); returns the layer."""
-        self.training = bool(mode)
-        return self
-
-    def eval(self):
-        """Switch to evaluation mode (running statistics); returns the layer."""
-        return self.train(False)
 
     def forward(self, x):
         """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape."""
@@ -260,7 +238,7 @@ class BatchRenorm:
             )
             self.r, self.d = (v.reshape(c).astype(np.float64) for v in cache[2:4])
             self.num_batches_tracked += 1
-            f = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
+            f = self._momentum_factor()
             self.running_mean = ((1 - f) * self.running_mean + f * mean).astype(self.dtype)
             self.running_std = ((1 - f) * self.running_std + f * std).astype(self.dtype)
         else:
@@ -274,17 +252,13 @@ class BatchRenorm:
         self._cache = cache
         return y
 
-    __call__ = forward
-
     def backward(self, dy):
         """Back-propagate ``dy`` through the last forward call; returns ``dx`` and sets ``dweight``/``dbias``.
 
         After a training-mode forward the gradient flows through the batch statistics (not through
         ``r`` and ``d``); after an eval-mode forward ``dx = dy * weight / running_std``.
         """
-        if self._cache is None:
-            raise CallOrderError("backward() called before forward(): run a forward pass on a batch first")
-        z, inv_std, r, _, weight = self._cache
+        z, inv_std, r, _, weight = self._last_cache()
         check_same_shape(dy, "dy", z.shape)
         if r is not None:
             dx, dw, db = batch_renorm_backward(dy, self._cache)

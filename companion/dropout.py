@@ -15,7 +15,8 @@ Both give ``E[y_train] = y_eval``.
 """
 import numpy as np
 
-from ._validate import as_generator, check_array, check_probability, check_same_shape
+from ._layer import Layer
+from ._validate import as_generator, check_array, check_probability
 
 __all__ = [
     "dropout_forward",
@@ -130,7 +131,7 @@ def original_dropout_backward(dy, mask):
     return dy * mask
 
 
-class Dropout:
+class Dropout(Layer):
     """Inverted dropout layer with the semantics of ``torch.nn.Dropout``.
 
     Parameters
@@ -153,30 +154,16 @@ class Dropout:
         self.training = True
         self.mask = None
 
-    def train(self, mode=True):
-        """Switch to training mode; returns the layer."""
-        self.training = bool(mode)
-        return self
-
-    def eval(self):
-        """Switch to evaluation mode (identity); returns the layer."""
-        return self.train(False)
-
     def forward(self, x):
         """Apply dropout to ``x`` (any shape); returns ``y`` of the same shape."""
         y, self.mask = dropout_forward(x, self.p, self.training, self.rng)
-        self._p_used = self.p if self.training else 0.0
+        self._cache = (self.mask, self.p if self.training else 0.0)
         return y
-
-    __call__ = forward
 
     def backward(self, dy):
         """Gradient of the last forward call; returns ``dx`` with the shape of ``dy``."""
-        if self.mask is None:
-            from ._validate import CallOrderError
-
-            raise CallOrderError("backward() called before forward(): run a forward pass first")
-        return dropout_backward(dy, self.mask, self._p_used)
+        mask, p_used = self._last_cache()
+        return dropout_backward(dy, mask, p_used)
 
     def __repr__(self):
         return f"Dropout(p={self.p})"

@@ -13,7 +13,6 @@ Dividing the gradient change by the step length ``eta * ||g||`` gives an estimat
 Lipschitz constant of the gradient (Santurkar's "effective beta-smoothness") along that direction.
 """
 import copy
-import numbers
 
 import numpy as np
 

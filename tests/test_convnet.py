@@ -1,5 +1,4 @@
 """The tiny convolutional network of the normalization and dropout-variant chapters."""
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")

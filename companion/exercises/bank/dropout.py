@@ -2,8 +2,6 @@
 
 ``p`` is the drop probability throughout, as in the book and in PyTorch.
 """
-import numpy as np
-
 from companion.dropout import original_dropout_forward
 
 from ..registry import Mutant, register_code, register_question

@@ -60,8 +60,9 @@ class Table:
                 raise ValueError(f"every row needs {len(self.headers)} cells, got {len(row)}: {row}")
 
     def _repr_markdown_(self):
-        lines = ["| " + " | ".join(self.headers) + " |", "|" + "---|" * len(self.headers)]
-        lines += ["| " + " | ".join(row) + " |" for row in self.cells]
+        esc = lambda text: text.replace("|", "\\|")  # noqa: E731  (a literal | would split the cell)
+        lines = ["| " + " | ".join(map(esc, self.headers)) + " |", "|" + "---|" * len(self.headers)]
+        lines += ["| " + " | ".join(map(esc, row)) + " |" for row in self.cells]
         return "\n".join(lines)
 
     def __repr__(self):

@@ -31,3 +31,10 @@ def test_below_is_a_stable_verdict():
     assert below(-3e-13, 1e-12) == "< 1e-12"
     assert below(2e-12, 1e-12) == ">= 1e-12"
     assert below(float("nan"), 1e-12) == ">= 1e-12"
+
+
+def test_table_escapes_pipes_in_markdown_only():
+    t = Table([["|x|", 1.0]], headers=["max |dx|", "v"], decimals=1)
+    md = t._repr_markdown_().splitlines()
+    assert md[0] == "| max \\|dx\\| | v |" and md[2] == "| \\|x\\| | 1.0 |"
+    assert repr(t).splitlines()[0].split() == ["max", "|dx|", "v"]

@@ -354,6 +354,21 @@ def test_plot_only_cells_hide_their_code(docname):
 
 
 @pytest.mark.parametrize("docname", NOTEBOOK_PAGES)
+def test_markdown_table_outputs_render_as_tables(html_dir, docname):
+    """companion.display.Table outputs (text/markdown) must become HTML tables, not raw pipes."""
+    nb = json.loads(source_of(docname).read_text(encoding="utf-8"))
+    tables = sum(
+        1
+        for cell in nb["cells"] if cell["cell_type"] == "code"
+        for out in cell.get("outputs", [])
+        if re.search(r"^\|(---\|)+$", "".join(out.get("data", {}).get("text/markdown", "")), re.M)
+    )
+    html = page_file(html_dir, docname).read_text(encoding="utf-8")
+    assert "|---|" not in html, f"{docname}: a Markdown table is shown as raw text"
+    assert html.count("<table") >= tables, f"{docname}: {tables} table outputs, {html.count('<table')} HTML tables"
+
+
+@pytest.mark.parametrize("docname", NOTEBOOK_PAGES)
 def test_outputs_are_short(docname):
     """No printed output longer than 40 lines, unless the cell scrolls it (tag ``scroll-output``) or hides it."""
     bad = []

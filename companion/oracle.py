@@ -3,7 +3,7 @@
 torch is imported lazily, so ``import companion`` stays fast and works without it.
 """
 
-__all__ = ["torch_device", "torch_devices", "to_torch", "to_numpy"]
+__all__ = ["torch_device", "torch_devices", "to_torch", "to_numpy", "assert_parity"]
 
 
 def torch_device():
@@ -31,3 +31,28 @@ def to_torch(x, device=None, requires_grad=False):
 def to_numpy(t):
     """Copy a torch tensor (any device, with or without grad) to a NumPy array."""
     return t.detach().cpu().numpy()
+
+
+def assert_parity(ours, theirs, dtype):
+    """Assert that a companion result equals PyTorch's: the book's parity standard.
+
+    float64 must agree to an absolute 1e-10; float32 (and float16) within the default tolerances
+    of ``torch.testing.assert_close`` for that dtype. dtypes and shapes must match exactly.
+
+    Parameters
+    ----------
+    ours : numpy.ndarray
+    theirs : torch.Tensor or numpy.ndarray
+    dtype : numpy dtype of the comparison
+    """
+    import numpy as np
+    import torch
+
+    theirs = to_numpy(theirs) if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    assert ours.dtype == theirs.dtype, f"dtype {ours.dtype} != torch's {theirs.dtype}"
+    assert ours.shape == theirs.shape, f"shape {ours.shape} != torch's {theirs.shape}"
+    if np.dtype(dtype) == np.float64:
+        err = float(np.max(np.abs(ours - theirs)))
+        assert err <= 1e-10, f"float64 parity: max |difference| {err:.3g} > 1e-10"
+    else:
+        torch.testing.assert_close(torch.from_numpy(np.ascontiguousarray(ours)), torch.from_numpy(theirs))

@@ -10,18 +10,10 @@ import torch.nn.functional as F
 
 import companion as c
 from companion.alpha_dropout import SELU_ALPHA, SELU_SCALE, alpha_dropout_constants
-from companion.oracle import to_numpy, to_torch, torch_devices
+from companion.oracle import assert_parity, to_numpy, to_torch, torch_devices
 
 DTYPES = [np.float64, np.float32]
 
-
-def assert_parity(ours, theirs, dtype):
-    theirs = to_numpy(theirs)
-    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
-    if dtype == np.float64:
-        assert np.max(np.abs(ours - theirs)) <= 1e-10
-    else:
-        torch.testing.assert_close(torch.from_numpy(np.ascontiguousarray(ours)), torch.from_numpy(theirs))
 
 
 def _raises(exc, fragment, fn, *args, **kwargs):

@@ -11,18 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import companion as c
-from companion.oracle import to_numpy, to_torch, torch_devices
+from companion.oracle import assert_parity, to_torch, torch_devices
 
 DTYPES = [np.float64, np.float32]
 
-
-def assert_parity(ours, theirs, dtype):
-    theirs = to_numpy(theirs)
-    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
-    if dtype == np.float64:
-        assert np.max(np.abs(ours - theirs)) <= 1e-10
-    else:
-        torch.testing.assert_close(torch.from_numpy(np.ascontiguousarray(ours)), torch.from_numpy(theirs))
 
 
 def _data(shape, pshape, dtype=np.float64, seed=0, scale=2.0, offset=1.5):

@@ -9,19 +9,11 @@ import torch
 import torch.nn.functional as F
 
 import companion as c
-from companion.oracle import to_numpy, to_torch, torch_devices
+from companion.oracle import assert_parity, to_numpy, to_torch, torch_devices
 
 DTYPES = [np.float64, np.float32]
 SHAPES = [(16, 5), (8, 4, 6), (6, 3, 5, 4)]
 
-
-def assert_parity(ours, theirs, dtype):
-    theirs = to_numpy(theirs) if isinstance(theirs, torch.Tensor) else theirs
-    assert ours.dtype == theirs.dtype
-    if dtype == np.float64:
-        assert np.max(np.abs(ours - theirs)) <= 1e-10
-    else:
-        torch.testing.assert_close(torch.from_numpy(np.ascontiguousarray(ours)), torch.from_numpy(theirs))
 
 
 def _data(shape, dtype, seed=0):

@@ -6,7 +6,9 @@ never shows up on the page.
 """
 import numpy as np
 
-__all__ = ["rounded", "below", "Table", "setup_notebook"]
+__all__ = ["rounded", "below", "glue", "Table", "setup_notebook"]
+
+GLUE_PREFIX = "application/papermill.record/"
 
 
 def rounded(x, decimals=3):
@@ -24,6 +26,47 @@ def below(value, bound):
     Use it to print errors whose exact digits depend on the hardware (parity with torch, gradient checks).
     """
     return f"{'<' if abs(float(value)) < bound else '>='} {bound:.0e}"
+
+
+def glue(name, value, fmt=None):
+    """Record ``value`` under ``name`` for the prose: ``{glue:text}`name``` in a Markdown cell shows it.
+
+    This is myst-nb's ``glue(name, value, display=False)`` without importing myst-nb (1.4 s): the
+    value is stored as a hidden output of the cell, which nbval checks like any other output, so the
+    page cannot show a number that the code did not compute. Nothing is shown in the notebook.
+
+    Parameters
+    ----------
+    name : str
+        Key used in the prose; unique within the chapter.
+    value : int, float, str or bool
+        What the prose shows. Floats must be formatted (``fmt``), so that no run-to-run noise in the
+        last digits reaches the page.
+    fmt : str, optional
+        A format spec such as ``".3f"``, ``".1%"`` or ``","``: the value is glued as that string.
+
+    Returns
+    -------
+    str
+        The glued text (handy for a check beside it).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"glue needs a non-empty name, got {name!r}")
+    if isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0:
+        value = value.item()
+    if isinstance(value, float) and fmt is None:
+        raise ValueError(f"glue({name!r}, {value!r}): give fmt (e.g. '.3f') for a float, so its last digits "
+                         "cannot differ between machines")
+    if not isinstance(value, (int, float, str, bool)):
+        raise TypeError(f"glue({name!r}, ...) takes an int, float, str or bool, got {type(value).__name__}")
+    text = format(value, fmt) if fmt else str(value)
+    if text.startswith("-") and not text.strip("-0.,%e+"):
+        text = text[1:]  # "-0.000" is rounding noise: show "0.000"
+    from IPython.display import display
+
+    display({GLUE_PREFIX + "text/plain": repr(text)}, raw=True,
+            metadata={"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}})
+    return text
 
 
 def _cell(v, decimals):

@@ -38,3 +38,29 @@ def test_table_escapes_pipes_in_markdown_only():
     md = t._repr_markdown_().splitlines()
     assert md[0] == "| max \\|dx\\| | v |" and md[2] == "| \\|x\\| | 1.0 |"
     assert repr(t).splitlines()[0].split() == ["max", "|dx|", "v"]
+
+
+def test_glue_records_formatted_text_that_myst_nb_reads_and_displays_nothing(monkeypatch):
+    import IPython.display
+
+    from companion.display import GLUE_PREFIX, glue
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw, metadata: shown.append((data, metadata)))
+    assert glue("acc", 0.93049, ".3f") == "0.930"
+    assert glue("steps", np.int64(36)) == "36"
+    assert glue("tiny", -0.0001, ".2f") == "0.00"  # no "-0.00" from rounding noise
+    data, metadata = shown[0]
+    assert data == {GLUE_PREFIX + "text/plain": "'0.930'"}  # every key prefixed: nothing visible
+    assert metadata == {"scrapbook": {"name": "acc", "mime_prefix": GLUE_PREFIX}}
+
+
+def test_glue_refuses_an_unformatted_float_and_other_types():
+    from companion.display import glue
+
+    with pytest.raises(ValueError, match="give fmt"):
+        glue("acc", 0.93)
+    with pytest.raises(TypeError, match="int, float, str or bool"):
+        glue("arr", np.ones(3))
+    with pytest.raises(ValueError, match="non-empty name"):
+        glue("", 1)

@@ -35,3 +35,63 @@ def test_update_readme_without_markers_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="expected the markers"):
         notebooks.update_readme(readme, "| t |")
     assert readme.read_text() == "no markers here\n"
+
+
+def _notebook(*sources):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    return nb
+
+
+def _output(cell_text):
+    import nbformat
+
+    return nbformat.v4.new_output("stream", name="stdout", text=cell_text)
+
+
+def test_differences_names_the_cells_whose_text_differs_and_ignores_images_addresses_and_timings():
+    import nbformat
+
+    a, b = _notebook("1", "2", "3", "4"), _notebook("1", "2", "3", "4")
+    a.cells[0].outputs = [_output("acc 0.608\n")]
+    b.cells[0].outputs = [_output("acc 0.564\n")]
+    a.cells[1].outputs = [nbformat.v4.new_output("display_data", data={"image/png": "AAA", "text/plain": "<Figure>"})]
+    b.cells[1].outputs = [nbformat.v4.new_output("display_data", data={"image/png": "BBB", "text/plain": "<Figure>"})]
+    a.cells[2].outputs = [_output("<object at 0x7f00aa11bb22>\n")]
+    b.cells[2].outputs = [_output("<object at 0x55aa11bb22cc>\n")]
+    a.cells[3].metadata["tags"] = ["nbval-ignore-output"]
+    a.cells[3].outputs = [_output("3.1 ms\n")]
+    b.cells[3].outputs = [_output("2.7 ms\n")]
+    diff = notebooks.differences(a, b)
+    assert [i for i, _ in diff] == [0]
+    assert "0.608" in diff[0][1] and "0.564" in diff[0][1]
+
+
+def test_differences_sees_a_missing_output_and_merged_streams_as_equal():
+    a, b = _notebook("1", "2"), _notebook("1", "2")
+    a.cells[0].outputs = [_output("x\n"), _output("y\n")]
+    b.cells[0].outputs = [_output("x\ny\n")]
+    a.cells[1].outputs = [_output("z\n")]
+    assert [i for i, _ in notebooks.differences(a, b)] == [1]
+
+
+def test_the_tool_refuses_to_store_outputs_that_depend_on_the_thread_count(tmp_path):
+    import nbformat
+
+    path = tmp_path / "threads.ipynb"
+    nb = _notebook("print('same everywhere')", "import os\nprint(os.environ.get('OMP_NUM_THREADS', 'unset'))")
+    nbformat.write(nb, path)
+    before = path.read_text()
+    with pytest.raises(notebooks.NotReproducible, match=r"cell 1:.*unset.*1") as info:
+        notebooks.execute(path, timeout=120)
+    assert "cell 0" not in str(info.value)
+    assert path.read_text() == before  # nothing stored
+    notebooks.execute(path, timeout=120, verify=False)  # a draft can still be stored on purpose
+    assert "same everywhere" in path.read_text()
+
+
+def test_readme_section_names_the_instruction_set_and_the_thread_count():
+    section = notebooks.readme_section([("book/a.ipynb", 2.0)])
+    assert "PyTorch CPU capability" in section and "threads" in section

@@ -6,7 +6,7 @@ never shows up on the page.
 """
 import numpy as np
 
-__all__ = ["rounded", "below", "glue", "Table", "setup_notebook"]
+__all__ = ["Table", "below", "glue", "rounded", "setup_notebook"]
 
 GLUE_PREFIX = "application/papermill.record/"
 

@@ -10,7 +10,7 @@ differently on a reader's machine never reaches the page.
 """
 import numpy as np
 
-__all__ = ["NotRobust", "over_seeds", "count_above", "coarse_median"]
+__all__ = ["NotRobust", "coarse_median", "count_above", "over_seeds"]
 
 
 class NotRobust(ValueError):

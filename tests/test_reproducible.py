@@ -29,6 +29,6 @@ def test_chapter_outputs_hold_with_portable_kernels_and_one_thread(chapter):
     env = {**os.environ, **REPRO_ENV}
     env.pop("PYTEST_XDIST_WORKER", None)
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:randomly", str(chapter.relative_to(ROOT))]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, (f"{chapter.name} differs under {REPRO_ENV} (see CONTRIBUTING.md, "
                                   f"'Reproducible on the reader's machine'):\n{proc.stdout[-6000:]}")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import companion as c
-from companion import bench
+from companion.tools import bench
 
 TINY = [(2, 3, 4, 4), (4, 3, 4, 4)]
 

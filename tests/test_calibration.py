@@ -5,7 +5,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from companion.calibration import batchnorm_layers, recalibrate_batchnorm  # noqa: E402
+from companion.experiments.calibration import batchnorm_layers, recalibrate_batchnorm  # noqa: E402
 
 
 def _model(dropout=0.0, seed=0):

@@ -4,9 +4,9 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from companion.convnet import conv_output_size, make_convnet  # noqa: E402
-from companion.data import load_digits_split  # noqa: E402
-from companion.training import accuracy, train  # noqa: E402
+from companion.experiments.convnet import conv_output_size, make_convnet  # noqa: E402
+from companion.experiments.data import load_digits_split  # noqa: E402
+from companion.experiments.training import accuracy, train  # noqa: E402
 
 
 def _types(model):

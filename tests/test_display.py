@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from companion.display import Table, below, rounded
+from companion.notebook.printing import Table, below, rounded
 
 
 def test_rounded_removes_negative_zero():
@@ -43,7 +43,7 @@ def test_table_escapes_pipes_in_markdown_only():
 def test_glue_records_formatted_text_that_myst_nb_reads_and_displays_nothing(monkeypatch):
     import IPython.display
 
-    from companion.display import GLUE_PREFIX, glue
+    from companion.notebook.printing import GLUE_PREFIX, glue
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda data, raw, metadata: shown.append((data, metadata)))
@@ -56,7 +56,7 @@ def test_glue_records_formatted_text_that_myst_nb_reads_and_displays_nothing(mon
 
 
 def test_glue_refuses_an_unformatted_float_and_other_types():
-    from companion.display import glue
+    from companion.notebook.printing import glue
 
     with pytest.raises(ValueError, match="give fmt"):
         glue("acc", 0.93)

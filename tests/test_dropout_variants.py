@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 import companion as c
 from companion.alpha_dropout import SELU_ALPHA, SELU_SCALE, alpha_dropout_constants
-from companion.oracle import assert_parity, to_numpy, to_torch, torch_devices
+from companion.tools.oracle import assert_parity, to_numpy, to_torch, torch_devices
 
 DTYPES = [np.float64, np.float32]
 

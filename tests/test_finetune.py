@@ -1,4 +1,4 @@
-"""companion.finetune: what requires_grad=False, eval() and both together freeze in a BatchNorm layer."""
+"""companion.experiments.finetune: what requires_grad=False, eval() and both together freeze in a BatchNorm layer."""
 import copy
 
 import numpy as np
@@ -7,8 +7,8 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from companion.finetune import FineTuneWrapper, finetune_changes, finetune_probe, freeze_batchnorm  # noqa: E402
-from companion.training import train  # noqa: E402
+from companion.experiments.finetune import FineTuneWrapper, finetune_changes, finetune_probe, freeze_batchnorm  # noqa: E402
+from companion.experiments.training import train  # noqa: E402
 
 
 def _model(seed=0, affine=True):

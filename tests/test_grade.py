@@ -1,10 +1,10 @@
-"""The instructor CLI: python -m companion.grade runs readers' notebooks and grades their check cells."""
+"""The instructor CLI: nd-grade-notebooks runs readers' notebooks and grades their check cells."""
 import json
 
 import nbformat
 import pytest
 
-from companion import grade
+from companion.exercises import grade_notebooks
 
 STUB = "def dropout_backward(dy, mask, p):\n    raise NotImplementedError"
 DONE = "def dropout_backward(dy, mask, p):\n    return dy * mask / (1 - p)"
@@ -53,7 +53,7 @@ def ran(batch):
 
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        status = grade.main([str(p) for p in paths.values()] + ["--json", str(out), "--cell-timeout", "30"])
+        status = grade_notebooks.main([str(p) for p in paths.values()] + ["--json", str(out), "--cell-timeout", "30"])
     return status, buffer.getvalue(), json.loads(out.read_text()), {k: str(v) for k, v in paths.items()}
 
 
@@ -118,7 +118,7 @@ def test_the_readers_notebook_is_not_modified(batch, ran):
 
 def test_single_notebook_without_progress_line_and_success_status(batch, capsys):
     paths, _, _ = batch
-    assert grade.main([str(paths["completed"])]) == 0
+    assert grade_notebooks.main([str(paths["completed"])]) == 0
     stdout = capsys.readouterr().out
     assert stdout.startswith(f"{paths['completed']}: 1/1 exercises passed\n")
     assert "[1/1]" not in stdout
@@ -129,10 +129,10 @@ def test_hanging_cell_is_interrupted_and_a_hanging_notebook_is_stopped(tmp_path)
                      (CHECK, ["check"]))
     # The hanging cell sleeps far longer than the cell timeout, and the timeout leaves the check cell
     # (0.1-0.5 s on an idle machine) a margin of 40x or more on a busy one.
-    interrupted = grade.grade_notebook(hang, cell_timeout=20, total_timeout=600)
+    interrupted = grade_notebooks.grade_notebook(hang, cell_timeout=20, total_timeout=600)
     assert interrupted == {"dropout_backward": {"passed": True, "status": "pass",
                                                 "message": "Right on all 4 hidden test cases."}}
-    stopped = grade.grade_notebook(hang, cell_timeout=600, total_timeout=3)
+    stopped = grade_notebooks.grade_notebook(hang, cell_timeout=600, total_timeout=3)
     assert stopped["(notebook)"]["message"] == "the notebook did not finish within 3 s"
     assert stopped["dropout_backward"]["passed"] is False
 
@@ -140,19 +140,19 @@ def test_hanging_cell_is_interrupted_and_a_hanging_notebook_is_stopped(tmp_path)
 def test_questions_and_unreadable_notebooks(tmp_path):
     nb = _notebook(tmp_path / "q.ipynb", ("from companion.exercises import check", []), (Q_STUB, ["exercise"]),
                    (Q_CHECK, ["check"]))
-    grades = grade.grade_notebook(nb, total_timeout=120)
+    grades = grade_notebooks.grade_notebook(nb, total_timeout=120)
     assert grades["zz_never_registered"]["passed"] is False
     assert "no exercise named 'zz_never_registered'" in grades["zz_never_registered"]["message"]
     bad = tmp_path / "broken.ipynb"
     bad.write_text("{not json")
-    assert "could not read the notebook" in grade.grade_notebook(bad)["(notebook)"]["message"]
+    assert "could not read the notebook" in grade_notebooks.grade_notebook(bad)["(notebook)"]["message"]
 
 
 def test_check_cells_are_found_by_tag_or_by_call():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("check('a', f)"), nbformat.v4.new_code_cell('check( "b" , g)')]
-    assert grade._check_cells(nb) == {"a": [0], "b": [1]}
+    assert grade_notebooks._check_cells(nb) == {"a": [0], "b": [1]}
     nb.cells[1].metadata["tags"] = ["check"]
-    assert grade._check_cells(nb) == {"b": [1]}
+    assert grade_notebooks._check_cells(nb) == {"b": [1]}
     nb.cells[1].metadata["tags"] = ["solution"]
-    assert grade._check_cells(nb) == {"a": [0]}
+    assert grade_notebooks._check_cells(nb) == {"a": [0]}

@@ -5,8 +5,8 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from companion.hooks import InputRecorder  # noqa: E402
-from companion.training import make_mlp, train  # noqa: E402
+from companion.experiments.hooks import InputRecorder  # noqa: E402
+from companion.experiments.training import make_mlp, train  # noqa: E402
 
 
 def test_records_the_summary_of_the_input_in_training_mode_only():

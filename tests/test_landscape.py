@@ -5,7 +5,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from companion.landscape import loss_along_gradient  # noqa: E402
+from companion.experiments.landscape import loss_along_gradient  # noqa: E402
 
 
 def _mse(out, y):

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from companion.mc_dropout import mc_predict, mutual_information, predictive_entropy
-from companion.training import make_mlp, predict
+from companion.experiments.mc_dropout import mc_predict, mutual_information, predictive_entropy
+from companion.experiments.training import make_mlp, predict
 
 
 def _softmax(z):

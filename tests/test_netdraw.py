@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.markers import MarkerStyle  # noqa: E402
 
-from companion.netdraw import draw_network  # noqa: E402
+from companion.notebook.netdraw import draw_network  # noqa: E402
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_bad_input_is_named(ax, sizes, keep, exc, words):
 
 
 def test_legend_handles_describe_the_three_elements(ax):
-    from companion.netdraw import legend_handles
+    from companion.notebook.netdraw import legend_handles
 
     handles, labels = legend_handles()
     assert len(handles) == len(labels) == 3

@@ -5,8 +5,8 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from companion.noisy_bn import ShiftScaleNoise, add_noise_after_batchnorm  # noqa: E402
-from companion.training import make_mlp  # noqa: E402
+from companion.experiments.noisy_bn import ShiftScaleNoise, add_noise_after_batchnorm  # noqa: E402
+from companion.experiments.training import make_mlp  # noqa: E402
 
 
 def _x(seed=0, n=32, c=5):

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import companion as c
-from companion.oracle import assert_parity, to_torch, torch_devices
+from companion.tools.oracle import assert_parity, to_torch, torch_devices
 
 DTYPES = [np.float64, np.float32]
 

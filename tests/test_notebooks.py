@@ -1,11 +1,11 @@
-"""companion.notebooks: the Markdown table of execution times and its place in README.md."""
+"""companion.tools.chapters: the Markdown table of execution times and its place in README.md."""
 import pytest
 
-from companion import notebooks
+from companion.tools import chapters
 
 
 def test_markdown_table_has_one_row_per_notebook_and_a_total():
-    table = notebooks.markdown_table([("book/a.ipynb", 1.24), ("book/b.ipynb", 10.0)])
+    table = chapters.markdown_table([("book/a.ipynb", 1.24), ("book/b.ipynb", 10.0)])
     assert table.splitlines() == ["| notebook | execution time (s) |", "|---|---:|", "| `a.ipynb` | 1.2 |",
                                   "| `b.ipynb` | 10.0 |", "| **total** | **11.2** |"]
 
@@ -14,26 +14,26 @@ def test_update_readme_replaces_only_the_text_between_the_markers(tmp_path):
     readme = tmp_path / "README.md"
     before = "# Title\n\nintro\n"
     after = "\n## Later section\ntext\n"
-    readme.write_text(before + notebooks.README_START + "\nold table\n" + notebooks.README_END + after)
-    notebooks.update_readme(readme, "Measured today.\n\n| new |\n")
-    assert readme.read_text() == (before + notebooks.README_START + "\nMeasured today.\n\n| new |\n"
-                                  + notebooks.README_END + after)
-    notebooks.update_readme(readme, "| newer |")  # the markers stay, the content is replaced again
-    assert readme.read_text() == before + notebooks.README_START + "\n| newer |\n" + notebooks.README_END + after
+    readme.write_text(before + chapters.README_START + "\nold table\n" + chapters.README_END + after)
+    chapters.update_readme(readme, "Measured today.\n\n| new |\n")
+    assert readme.read_text() == (before + chapters.README_START + "\nMeasured today.\n\n| new |\n"
+                                  + chapters.README_END + after)
+    chapters.update_readme(readme, "| newer |")  # the markers stay, the content is replaced again
+    assert readme.read_text() == before + chapters.README_START + "\n| newer |\n" + chapters.README_END + after
 
 
 def test_readme_section_has_a_heading_a_note_and_the_table():
-    section = notebooks.readme_section([("book/a.ipynb", 2.0)], failed=1)
+    section = chapters.readme_section([("book/a.ipynb", 2.0)], failed=1)
     assert section.startswith("## Notebook execution times\n\n")
     assert "1 notebook(s) failed and are not listed" in section
-    assert section.endswith(notebooks.markdown_table([("book/a.ipynb", 2.0)]))
+    assert section.endswith(chapters.markdown_table([("book/a.ipynb", 2.0)]))
 
 
 def test_update_readme_without_markers_is_an_error(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("no markers here\n")
     with pytest.raises(ValueError, match="expected the markers"):
-        notebooks.update_readme(readme, "| t |")
+        chapters.update_readme(readme, "| t |")
     assert readme.read_text() == "no markers here\n"
 
 
@@ -64,7 +64,7 @@ def test_differences_names_the_cells_whose_text_differs_and_ignores_images_addre
     a.cells[3].metadata["tags"] = ["nbval-ignore-output"]
     a.cells[3].outputs = [_output("3.1 ms\n")]
     b.cells[3].outputs = [_output("2.7 ms\n")]
-    diff = notebooks.differences(a, b)
+    diff = chapters.differences(a, b)
     assert [i for i, _ in diff] == [0]
     assert "0.608" in diff[0][1] and "0.564" in diff[0][1]
 
@@ -74,7 +74,7 @@ def test_differences_sees_a_missing_output_and_merged_streams_as_equal():
     a.cells[0].outputs = [_output("x\n"), _output("y\n")]
     b.cells[0].outputs = [_output("x\ny\n")]
     a.cells[1].outputs = [_output("z\n")]
-    assert [i for i, _ in notebooks.differences(a, b)] == [1]
+    assert [i for i, _ in chapters.differences(a, b)] == [1]
 
 
 def test_the_tool_refuses_to_store_outputs_that_depend_on_the_thread_count(tmp_path):
@@ -84,14 +84,14 @@ def test_the_tool_refuses_to_store_outputs_that_depend_on_the_thread_count(tmp_p
     nb = _notebook("print('same everywhere')", "import os\nprint(os.environ.get('OMP_NUM_THREADS', 'unset'))")
     nbformat.write(nb, path)
     before = path.read_text()
-    with pytest.raises(notebooks.NotReproducible, match=r"cell 1:.*unset.*1") as info:
-        notebooks.execute(path, timeout=120)
+    with pytest.raises(chapters.NotReproducible, match=r"cell 1:.*unset.*1") as info:
+        chapters.execute(path, timeout=120)
     assert "cell 0" not in str(info.value)
     assert path.read_text() == before  # nothing stored
-    notebooks.execute(path, timeout=120, verify=False)  # a draft can still be stored on purpose
+    chapters.execute(path, timeout=120, verify=False)  # a draft can still be stored on purpose
     assert "same everywhere" in path.read_text()
 
 
 def test_readme_section_names_the_instruction_set_and_the_thread_count():
-    section = notebooks.readme_section([("book/a.ipynb", 2.0)])
+    section = chapters.readme_section([("book/a.ipynb", 2.0)])
     assert "PyTorch CPU capability" in section and "threads" in section

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from companion.oracle import assert_parity, to_numpy, to_torch, torch_device, torch_devices
+from companion.tools.oracle import assert_parity, to_numpy, to_torch, torch_device, torch_devices
 
 
 def test_round_trip_keeps_dtype_and_values():

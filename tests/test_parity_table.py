@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import companion.batchnorm
-from companion import parity
-from companion.oracle import torch_devices
+from companion.tools import parity
+from companion.tools.oracle import torch_devices
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from companion.quadratic import best_lr, gradient_descent, max_stable_lr, quadratic_loss, steps_to_converge
+from companion.experiments.quadratic import best_lr, gradient_descent, max_stable_lr, quadratic_loss, steps_to_converge
 
 
 def _spd(seed, d, kappa):

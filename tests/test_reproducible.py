@@ -2,7 +2,7 @@
 
 nbval (configured in pyproject.toml) re-executes every chapter on this machine's own configuration.
 Here each chapter is re-executed once more in a separate pytest run with
-``companion.notebooks.REPRO_ENV``: PyTorch's portable kernels (``ATEN_CPU_CAPABILITY=default``), one
+``companion.tools.chapters.REPRO_ENV``: PyTorch's portable kernels (``ATEN_CPU_CAPABILITY=default``), one
 thread, MKL capped at AVX2. A chapter whose printed numbers depend on the instruction set or the
 thread count (a chaotic experiment reported by one run's digits) fails here, as it would on a
 reader's laptop.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.notebooks import REPRO_ENV
+from companion.tools.chapters import REPRO_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))

@@ -1,8 +1,8 @@
-"""companion.robust: summaries of chaotic experiments that cannot read differently on another machine."""
+"""companion.experiments.robust: summaries of chaotic experiments that cannot read differently on another machine."""
 import numpy as np
 import pytest
 
-from companion.robust import NotRobust, coarse_median, count_above, over_seeds
+from companion.experiments.robust import NotRobust, coarse_median, count_above, over_seeds
 
 
 def test_over_seeds_calls_once_per_seed_and_stacks_scalars_and_tuples():

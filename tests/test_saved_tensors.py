@@ -1,10 +1,10 @@
-"""companion.saved_tensors: the tensors autograd keeps for backward, deduplicated, with clear errors."""
+"""companion.experiments.saved_tensors: the tensors autograd keeps for backward, deduplicated, with clear errors."""
 import pytest
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from companion.saved_tensors import saved_for_backward  # noqa: E402
+from companion.experiments.saved_tensors import saved_for_backward  # noqa: E402
 
 
 def test_linear_saves_its_input_and_weight():

@@ -355,7 +355,7 @@ def test_plot_only_cells_hide_their_code(docname):
 
 @pytest.mark.parametrize("docname", NOTEBOOK_PAGES)
 def test_markdown_table_outputs_render_as_tables(html_dir, docname):
-    """companion.display.Table outputs (text/markdown) must become HTML tables, not raw pipes."""
+    """companion.notebook.printing.Table outputs (text/markdown) must become HTML tables, not raw pipes."""
     nb = json.loads(source_of(docname).read_text(encoding="utf-8"))
     tables = sum(
         1

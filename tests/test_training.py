@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from companion.data import load_digits_split
-from companion.training import SGD, accuracy, accuracy_in_train_mode, make_mlp, train
+from companion.experiments.data import load_digits_split
+from companion.experiments.training import SGD, accuracy, accuracy_in_train_mode, make_mlp, train
 
 
 @pytest.mark.parametrize("momentum,weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.9, 1e-3), (0.5, 1e-2)])

@@ -6,7 +6,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 from companion.dropout import dropout_forward  # noqa: E402
-from companion.variance_shift import (  # noqa: E402
+from companion.experiments.variance_shift import (  # noqa: E402
     dropout_variance_ratio,
     input_variances,
     linear_variance_ratio,

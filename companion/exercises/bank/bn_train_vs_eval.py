@@ -145,7 +145,7 @@ register_question(
         "c": "Eval mode uses no batch statistic at all: both the mean and the variance come from the running "
              "buffers.",
         "d": "The layer does not keep the training set. It stores running averages of batch statistics collected "
-             "during training (you can recompute them on purpose, e.g. with companion.variance_shift.recalibrate_batchnorm).",
+             "during training (you can recompute them on purpose, e.g. with companion.experiments.variance_shift.recalibrate_batchnorm).",
     },
     explanation="In eval mode the layer normalizes with running_mean and running_var, the averages collected "
                 "during training; the batch plays no role.",

@@ -8,7 +8,7 @@ from ..registry import Mutant, register_code, register_question
 __all__ = []
 
 
-# ------------------------------------------------------------------------------------------ ics_fold_bn
+# ------------------------------------------------------------------------------------------ whatitdoes_fold_bn
 def _fold_ref(W, b, gamma, beta, running_mean, running_var, eps):
     return fold_bn_weights(W, b, running_mean, running_var, eps, bn_weight=gamma, bn_bias=beta)
 
@@ -54,8 +54,8 @@ def _fold_drops_linear_bias(W, b, gamma, beta, running_mean, running_var, eps):
 
 
 register_code(
-    "ics_fold_bn",
-    signature="ics_fold_bn(W, b, gamma, beta, running_mean, running_var, eps)",
+    "whatitdoes_fold_bn",
+    signature="whatitdoes_fold_bn(W, b, gamma, beta, running_mean, running_var, eps)",
     reference=_fold_ref,
     cases=_fold_cases,
     returns="(W_folded, b_folded)",
@@ -85,9 +85,9 @@ register_code(
 )
 
 
-# ------------------------------------------------------------------------------------------ ics_noisy_bn
+# ------------------------------------------------------------------------------------------ whatitdoes_noisy_bn
 register_question(
-    "ics_noisy_bn",
+    "whatitdoes_noisy_bn",
     answer="c",
     kind="choice",
     choices={
@@ -112,9 +112,9 @@ register_question(
 )
 
 
-# ------------------------------------------------------------------------------------------ ics_regularization_source
+# ------------------------------------------------------------------------------------------ whatitdoes_regularization_source
 register_question(
-    "ics_regularization_source",
+    "whatitdoes_regularization_source",
     answer="b",
     kind="choice",
     choices={
@@ -138,9 +138,9 @@ register_question(
 )
 
 
-# ------------------------------------------------------------------------------------------ ics_batch_noise_scaling
+# ------------------------------------------------------------------------------------------ whatitdoes_batch_noise_scaling
 register_question(
-    "ics_batch_noise_scaling",
+    "whatitdoes_batch_noise_scaling",
     answer=0.1,
     kind="numeric",
     rtol=0.02,

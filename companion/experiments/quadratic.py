@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import check_array, check_positive_int
+from .._validate import check_array, check_positive_int
 
 __all__ = ["quadratic_loss", "gradient_descent", "max_stable_lr", "best_lr", "steps_to_converge"]
 

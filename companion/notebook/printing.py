@@ -6,7 +6,7 @@ never shows up on the page.
 """
 import numpy as np
 
-__all__ = ["Table", "below", "glue", "rounded", "setup_notebook"]
+__all__ = ["GLUE_PREFIX", "Table", "below", "glue", "rounded"]
 
 GLUE_PREFIX = "application/papermill.record/"
 
@@ -114,10 +114,3 @@ class Table:
         lines = [fmt.format(*self.headers), fmt.format(*("-" * w for w in widths))]
         return "\n".join(lines + [fmt.format(*row) for row in self.cells])
 
-
-def setup_notebook():
-    """Book-wide defaults for a chapter: figure style and NumPy print options (4 decimals, no e-notation)."""
-    from .plotting import use_book_style
-
-    use_book_style()
-    np.set_printoptions(precision=4, suppress=True)

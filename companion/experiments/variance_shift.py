@@ -14,14 +14,14 @@ independent of x and of each other) the shift of unit ``j`` becomes
 
 :func:`dropout_variance_ratio` and :func:`linear_variance_ratio` are these two predictions;
 :func:`input_variances` measures the variance of a layer's input in a PyTorch model with dropout on
-and off. :func:`companion.calibration.recalibrate_batchnorm` recomputes the running statistics of every
+and off. :func:`companion.experiments.calibration.recalibrate_batchnorm` recomputes the running statistics of every
 batch-norm layer with dropout off, which removes the mismatch without retraining.
 """
 import numbers
 
 import numpy as np
 
-from ._validate import check_array
+from .._validate import check_array
 
 __all__ = ["dropout_variance_ratio", "linear_variance_ratio", "input_variances"]
 

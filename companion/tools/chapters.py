@@ -1,9 +1,9 @@
 """Execute the book's notebooks in place and time them.
 
-    python -m companion.notebooks book/*.ipynb            # re-execute, store outputs, print times
-    python -m companion.notebooks --check book/*.ipynb    # execute into memory only (nothing written)
-    python -m companion.notebooks --markdown book/*.ipynb # also print a Markdown table of times
-    python -m companion.notebooks --check --readme README.md book/*.ipynb
+    nd-run-chapters book/*.ipynb            # re-execute, store outputs, print times
+    nd-run-chapters --check book/*.ipynb    # execute into memory only (nothing written)
+    nd-run-chapters --markdown book/*.ipynb # also print a Markdown table of times
+    nd-run-chapters --check --readme README.md book/*.ipynb
                                                           # put that table in README.md between the markers
                                                           # <!-- notebook-times-start --> / <!-- notebook-times-end -->
 
@@ -24,6 +24,8 @@ import re
 import sys
 import time
 from pathlib import Path
+
+from .machine import describe
 
 README_START = "<!-- notebook-times-start -->"
 README_END = "<!-- notebook-times-end -->"
@@ -143,7 +145,7 @@ def execute(path, timeout=300, write=True, verify=None):
         if diff:
             cells = "; ".join(f"cell {i}: {what}" for i, what in diff[:3])
             raise NotReproducible(f"{path}: {len(diff)} cell(s) differ under {name} ({cells}). Outputs not stored: "
-                                  "report a robust summary (companion.robust), see CONTRIBUTING.md")
+                                  "report a robust summary (companion.experiments.robust), see CONTRIBUTING.md")
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
     if write:
         nbformat.write(nb, path)
@@ -156,16 +158,6 @@ def markdown_table(rows):
     lines += [f"| `{Path(nb).name}` | {seconds:.1f} |" for nb, seconds in rows]
     lines.append(f"| **total** | **{sum(s for _, s in rows):.1f}** |")
     return "\n".join(lines)
-
-
-def _machine():
-    import torch
-
-    from .bench import cpu_name
-
-    return (f"{cpu_name()}, {os.cpu_count()} CPU cores, PyTorch CPU capability "
-            f"{torch.backends.cpu.get_cpu_capability()} with {torch.get_num_threads()} threads, "
-            f"Python {platform.python_version()}")
 
 
 def update_readme(path, body):
@@ -185,15 +177,15 @@ def update_readme(path, body):
 def readme_section(rows, failed=0):
     """The README section: a heading, how and where the times were measured, and the table."""
     note = ("Wall time of each chapter, executed top to bottom in a fresh kernel, measured with "
-            "`python -m companion.notebooks --check --readme README.md book/*.ipynb` on "
-            f"{_machine()}" + (f"; {failed} notebook(s) failed and are not listed" if failed else "") + ". "
+            "`nd-run-chapters --check --readme README.md book/*.ipynb` on "
+            f"{describe()}" + (f"; {failed} notebook(s) failed and are not listed" if failed else "") + ". "
             "The machine was shared with other jobs, so expect some noise; regenerate the table after changing "
             "a chapter.")
     return f"## Notebook execution times\n\n{note}\n\n{markdown_table(rows)}"
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m companion.notebooks", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="nd-run-chapters", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--check", action="store_true", help="execute without writing the outputs back")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table of execution times")

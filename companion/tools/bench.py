@@ -1,9 +1,9 @@
 """Benchmark batch normalization and dropout: the companion (NumPy) against PyTorch.
 
-    python -m companion.bench                      # full sweep (about a minute on 2 CPU cores)
-    python -m companion.bench --quick              # a few seconds
-    python -m companion.bench --json results.json  # also write every record as JSON
-    python -m companion.bench --shapes 32x64x32x32,64x64x32x32 --ops batch_norm_train
+    nd-benchmark                      # full sweep (about a minute on 2 CPU cores)
+    nd-benchmark --quick              # a few seconds
+    nd-benchmark --json results.json  # also write every record as JSON
+    nd-benchmark --shapes 32x64x32x32,64x64x32x32 --ops batch_norm_train
 
 Ops (each one iteration of what a training or inference step does):
 
@@ -23,13 +23,14 @@ measured in the same rounds: the speed the device itself reaches on data of that
 """
 import argparse
 import json
-import platform
+
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from .machine import cpu_name
 
 __all__ = [
     "OPS",
@@ -39,7 +40,6 @@ __all__ = [
     "QUICK_SHAPES",
     "RECORD_KEYS",
     "bytes_moved",
-    "cpu_name",
     "run",
     "loglog_slope",
     "ratio",
@@ -93,17 +93,6 @@ def bytes_moved(op, shape, dtype):
     return int(np.prod(shape)) * (tensors * np.dtype(dtype).itemsize + extra)
 
 
-def cpu_name():
-    """The CPU's model name (from /proc/cpuinfo on Linux), else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _inputs(shape, dtype, seed):
     rng = np.random.default_rng(seed)
     c = shape[1]
@@ -115,8 +104,8 @@ def _inputs(shape, dtype, seed):
 
 def _numpy_cases(x, dy, weight, bias, ops, seed):
     """One zero-argument callable per op, running the companion once."""
-    from .batchnorm import BatchNorm, batch_norm_backward, batch_norm_forward
-    from .dropout import dropout_backward, dropout_forward
+    from ..batchnorm import BatchNorm, batch_norm_backward, batch_norm_forward
+    from ..dropout import dropout_backward, dropout_forward
 
     def batch_norm_train():
         _, cache = batch_norm_forward(x, weight, bias)
@@ -355,7 +344,7 @@ def _parse_shapes(text):
 
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m companion.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="nd-benchmark", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sweep and few rounds (a few seconds)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the records to FILE as a JSON list")
     parser.add_argument("--shapes", type=_parse_shapes, help="comma-separated NxCxHxW shapes (overrides the sweep)")

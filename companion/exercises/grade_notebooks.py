@@ -1,7 +1,7 @@
 """Grade readers' notebooks: run each in a fresh kernel and collect the verdict of every check cell.
 
-    python -m companion.grade NOTEBOOK.ipynb [...]                 # a table per notebook
-    python -m companion.grade submissions/*.ipynb --json grades.json
+    nd-grade-notebooks NOTEBOOK.ipynb [...]                 # a table per notebook
+    nd-grade-notebooks submissions/*.ipynb --json grades.json
 
 Each notebook runs top to bottom in a fresh kernel (nbclient), with a per-cell and a total time
 limit, **except the cells tagged ``solution``**: the exercises are graded against the reader's own
@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .display import Table
-from .exercises.grading import LOG_ENV
+from ..notebook.printing import Table
+from .grading import LOG_ENV
 
 __all__ = ["grade_notebook", "main"]
 
@@ -188,7 +188,7 @@ def main(argv=None):
     Parameters
     ----------
     argv : list of str, optional
-        The arguments (default: ``sys.argv[1:]``); see ``python -m companion.grade --help``.
+        The arguments (default: ``sys.argv[1:]``); see ``nd-grade-notebooks --help``.
 
     Returns
     -------
@@ -196,7 +196,7 @@ def main(argv=None):
         The exit status: 0 when every exercise of every notebook passed and every notebook ran to
         the end, else 1.
     """
-    parser = argparse.ArgumentParser(prog="python -m companion.grade", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="nd-grade-notebooks", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help="the readers' notebooks")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every verdict to FILE as JSON")
     parser.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")

@@ -1,7 +1,7 @@
 """Parity of the companion with PyTorch: the largest errors, per device and dtype.
 
-    python -m companion.parity                  # print the table (cpu, plus cuda when available)
-    python -m companion.parity --json FILE      # also write it as JSON (to record a GPU run)
+    nd-parity-table                  # print the table (cpu, plus cuda when available)
+    nd-parity-table --json FILE      # also write it as JSON (to record a GPU run)
 
 For each device and dtype, the same inputs go through the companion and through PyTorch and
 every output is compared: batch normalization's forward ``y``, backward ``dx``, ``dweight``
@@ -54,8 +54,8 @@ def _compare(device, dtype, shape, steps, seed):
     import torch
     import torch.nn.functional as F
 
-    from .batchnorm import BatchNorm, batch_norm_backward, batch_norm_forward
-    from .dropout import dropout_backward
+    from ..batchnorm import BatchNorm, batch_norm_backward, batch_norm_forward
+    from ..dropout import dropout_backward
     from .oracle import to_numpy, to_torch
 
     rng = np.random.default_rng(seed)
@@ -151,7 +151,7 @@ def error_bound(err):
 
 def main(argv=None):
     """Command-line entry point; returns the exit status (1 if any error is outside tolerance)."""
-    parser = argparse.ArgumentParser(prog="python -m companion.parity", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="nd-parity-table", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the rows to FILE as a JSON list")
     parser.add_argument("--devices", help="comma-separated devices (default: cpu, plus cuda when available)")
     args = parser.parse_args(argv)

@@ -1,10 +1,12 @@
-"""One consistent figure style for the book.
+"""The book's look: one consistent figure style, NumPy print options, and :func:`setup_notebook`.
 
 Curves that must be told apart (with vs without BN, train vs test) differ in colour *and*
 line style, so that the figures read in grey-scale and for colour-blind readers.
 """
 
-__all__ = ["use_book_style", "STYLES"]
+import numpy as np
+
+__all__ = ["STYLES", "setup_notebook", "use_book_style"]
 
 #: (colour, line style, marker) triples, to cycle through when several curves share an axis.
 STYLES = [
@@ -36,3 +38,9 @@ def use_book_style():
             "axes.prop_cycle": cycler(color=[s[0] for s in STYLES]) + cycler(linestyle=[s[1] for s in STYLES]),
         }
     )
+
+
+def setup_notebook():
+    """Book-wide defaults for a chapter: figure style and NumPy print options (4 decimals, no e-notation)."""
+    use_book_style()
+    np.set_printoptions(precision=4, suppress=True)

@@ -106,7 +106,7 @@ def add_noise_after_batchnorm(model, max_shift=2.0, scale_range=(0.25, 3.0), see
     Parameters
     ----------
     model : torch.nn.Sequential
-        E.g. from :func:`companion.training.make_mlp` with ``norm="batch"``. Its modules are
+        E.g. from :func:`companion.experiments.training.make_mlp` with ``norm="batch"``. Its modules are
         shared with (not copied from) the returned model.
     max_shift, scale_range
         Passed to every :class:`ShiftScaleNoise`.

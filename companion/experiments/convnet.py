@@ -1,12 +1,12 @@
 """A tiny convolutional network for the 8x8 digit images, with a choice of normalization and dropout.
 
-The companion's MLPs (:mod:`companion.training`) see the digits as 64 numbers; the chapters on
+The companion's MLPs (:mod:`companion.experiments.training`) see the digits as 64 numbers; the chapters on
 normalization variants and structured dropout need feature maps.  :func:`make_convnet` builds
 
     [Conv2d 3x3 -> Norm -> ReLU (-> Dropout)] x len(channels)     first stride 1, then stride 2
     -> Flatten -> Linear -> Norm -> ReLU -> Linear                  a hidden layer of width ``hidden``
 
-(the hidden layer is left out when ``hidden`` is None) and trains with :func:`companion.training.train`
+(the hidden layer is left out when ``hidden`` is None) and trains with :func:`companion.experiments.training.train`
 like every other model of the book.  With ``norm="batch"`` the convolutional blocks get
 ``nn.BatchNorm2d`` and the hidden layer ``nn.BatchNorm1d``; with ``norm="group"`` both get
 ``nn.GroupNorm(num_groups, C)``, which normalizes each sample on its own.

@@ -3,7 +3,7 @@
 Ioffe and Szegedy followed the input of one sigmoid over training to show how its distribution
 moves :cite:p:`ioffe2015batch`. :class:`InputRecorder` does that for any ``torch.nn.Module``
 through a forward pre-hook: at each forward pass in training mode (not in evaluation mode, so
-the periodic test-set evaluations of :func:`companion.training.train` are not recorded) it calls
+the periodic test-set evaluations of :func:`companion.experiments.training.train` are not recorded) it calls
 ``summary(x)`` on the module's input and keeps the result.
 """
 import numpy as np

@@ -7,7 +7,7 @@ prediction never depends on which other inputs share its batch.
 """
 import numpy as np
 
-from ._validate import check_array, check_positive_int
+from .._validate import check_array, check_positive_int
 
 __all__ = ["mc_predict", "predictive_entropy", "mutual_information"]
 

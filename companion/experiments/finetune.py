@@ -65,7 +65,7 @@ class FineTuneWrapper(nn.Module):
 
     ``wrapper.train()`` first puts every submodule in training mode (as ``nn.Module.train`` does) and
     then calls ``prepare(model)``, so that a training loop that calls ``model.train()`` at the start of
-    each epoch (as :func:`companion.training.train` does) cannot undo a freeze. ``wrapper.eval()``
+    each epoch (as :func:`companion.experiments.training.train` does) cannot undo a freeze. ``wrapper.eval()``
     behaves as usual. The forward pass is ``model``'s.
 
     Parameters

@@ -33,7 +33,7 @@ README_END = "<!-- notebook-times-end -->"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-# The configuration the test suite re-checks every chapter under (tests/test_reproducible.py), beside the
+# The configuration the test suite re-checks every chapter under (tests/book/test_reproducible.py), beside the
 # machine's own: PyTorch's portable (non-SIMD) kernels, one thread, and MKL capped at AVX2. A chaotic
 # experiment whose digits depend on the instruction set or the thread count fails there.
 REPRO_ENV = {"ATEN_CPU_CAPABILITY": "default", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",

@@ -3,7 +3,7 @@
 JupyterLab starts on 127.0.0.1 with a token chosen by the test and fresh settings, config,
 data and runtime folders (as after a fresh install), on a copy of ``book/`` (so that nothing
 the UI saves can touch the stored notebooks). Headless Chromium (Debian's ``chromium``, see
-tests/_chromium.py) opens ``book/exercises.ipynb``, runs *Run → Run All Cells* from the menu,
+tests/book/_chromium.py) opens ``book/exercises.ipynb``, runs *Run → Run All Cells* from the menu,
 and reads the rendered check results from the page: every check result is an HTML element of
 class ``nd-check`` with one of ``nd-check-pass`` / ``nd-check-fail`` / ``nd-check-todo`` and the
 exercise's name in ``data-exercise``. The results must be the ones stored in the notebook (which
@@ -26,7 +26,7 @@ import pytest
 
 from _chromium import PageLog, chromium, require_chromium
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "book/exercises.ipynb"
 
 

@@ -6,11 +6,11 @@ as in a fresh clone) with a decoy ``.venv/`` inside it, into a temporary folder,
 repository's ``_build``. The build must report zero warnings with ``-W -n --keep-going``.
 
 ``_build/html`` of that build is then served on 127.0.0.1 and driven with headless Chromium
-(Debian's ``chromium``; see tests/_chromium.py). Every page listed in ``_toc.yml`` is checked:
+(Debian's ``chromium``; see tests/book/_chromium.py). Every page listed in ``_toc.yml`` is checked:
 HTTP 200, no console or uncaught script error, math rendered by the site's own MathJax, every
 image loaded, every internal link and anchor resolving, no request leaving 127.0.0.1, figures
 with alt text or a caption, and a 375 px wide phone layout. A screenshot of every page (desktop
-and phone) is saved in the folder printed by the tests (run ``pytest -rP tests/test_site.py``,
+and phone) is saved in the folder printed by the tests (run ``pytest -rP tests/book/test_site.py``,
 or ``-s``, to see it; ``ND_SCREENSHOTS=/some/dir`` chooses it).
 """
 import html
@@ -33,7 +33,7 @@ from filelock import FileLock
 
 from _chromium import PageLog, chromium, require_chromium
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BUILD_FLAGS = ["-W", "-n", "--keep-going"]
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}

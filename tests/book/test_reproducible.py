@@ -16,7 +16,7 @@ import pytest
 
 from companion.tools.chapters import REPRO_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 
 

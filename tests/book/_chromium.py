@@ -1,4 +1,4 @@
-"""Headless Chromium for the browser tests (tests/test_site.py, tests/test_jupyterlab.py).
+"""Headless Chromium for the browser tests (tests/book/test_site.py, tests/book/test_jupyterlab.py).
 
 The tests drive Debian's ``chromium`` (``apt-get install chromium``) through Playwright's Python
 API; they never download a browser (never run ``playwright install``). Without chromium the

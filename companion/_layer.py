@@ -37,7 +37,7 @@ class NormLayer(Layer):
     and ``bias`` (zeros) of shape ``(num_features,)`` when ``affine``, else sets them to None.
     """
 
-    def _init_norm(self, num_features, eps, momentum, affine, dtype):
+    def __init__(self, num_features, eps, momentum, affine, dtype):
         self.num_features = check_positive_int(num_features, "num_features")
         self.eps = check_eps(eps)
         self.momentum = check_momentum(momentum)

@@ -28,9 +28,10 @@ import numbers
 import numpy as np
 
 from ._layer import NormLayer
-from ._standardize import affine, compute_dtype, moments, normalize_backward, standardize
+from ._standardize import affine, channel_layout, compute_dtype, moments, normalize_backward, standardize
 from ._validate import (
     check_array,
+    check_batch_stats,
     check_channels,
     check_eps,
     check_momentum,
@@ -60,23 +61,10 @@ def _check_running(running_mean, running_std, c):
         raise ValueError(f"running_std must be > 0 in every channel, got min {running_std.min()}")
 
 
-def _check_batch(x):
-    if x.size // x.shape[1] < 2:
-        raise ValueError(
-            f"x: expected more than 1 value per channel when using batch statistics, got input of shape {x.shape} "
-            "(call .eval() to use the running statistics)"
-        )
-
-
-def _layout(ndim, c):
-    """Statistics axes and the broadcast view of a per-channel vector for ``(N, C, *spatial)``."""
-    return (0,) + tuple(range(2, ndim)), (1, c) + (1,) * (ndim - 2)
-
-
 def _renorm_forward(x, weight, bias, running_mean, running_std, r_max, d_max, eps):
     """Validated forward; also returns the batch mean and std (shape (C,), float64) for the running update."""
     c = x.shape[1]
-    axes, view = _layout(x.ndim, c)
+    axes, view = channel_layout(x.ndim, c)
     cdt = compute_dtype(x.dtype)
     mean, var = moments(x, axes)
     z, inv_std = standardize(x, mean, var, eps)
@@ -129,7 +117,7 @@ def batch_renorm_forward(x, weight, bias, running_mean, running_std, r_max=3.0, 
     r_max = _check_limit(r_max, "r_max", 1.0)
     d_max = _check_limit(d_max, "d_max", 0.0)
     eps = check_eps(eps)
-    _check_batch(x)
+    check_batch_stats(x)
     y, cache, _, _ = _renorm_forward(x, weight, bias, running_mean, running_std, r_max, d_max, eps)
     return y, cache
 
@@ -160,7 +148,7 @@ def batch_renorm_backward(dy, cache):
     z, inv_std, r, d, weight = cache
     check_same_shape(dy, "dy", z.shape)
     c = z.shape[1]
-    axes, view = _layout(z.ndim, c)
+    axes, view = channel_layout(z.ndim, c)
     r_c, d_c = r.reshape(c), d.reshape(c)
     w_eff = r_c if weight is None else weight.astype(z.dtype) * r_c
     dx, dw_z, dbias = normalize_backward(dy, (z, inv_std, axes, w_eff, (c,), view))
@@ -206,7 +194,7 @@ class BatchRenorm(NormLayer):
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, r_max=3.0, d_max=5.0, affine=True, dtype=np.float64):
-        self._init_norm(num_features, eps, momentum, affine, dtype)
+        super().__init__(num_features, eps, momentum, affine, dtype)
         self.r_max = _check_limit(r_max, "r_max", 1.0)
         self.d_max = _check_limit(d_max, "d_max", 0.0)
         self.reset_running_stats()
@@ -232,7 +220,7 @@ class BatchRenorm(NormLayer):
         check_momentum(self.momentum)
         eps = check_eps(self.eps)
         if self.training:
-            _check_batch(x)
+            check_batch_stats(x)
             y, cache, mean, std = _renorm_forward(
                 x, self.weight, self.bias, self.running_mean, self.running_std, r_max, d_max, eps
             )
@@ -243,7 +231,7 @@ class BatchRenorm(NormLayer):
             self.running_std = ((1 - f) * self.running_std + f * std).astype(self.dtype)
         else:
             # y = weight * (x - running_mean) / running_std + bias
-            axes, view = _layout(x.ndim, c)
+            axes, view = channel_layout(x.ndim, c)
             cdt = compute_dtype(x.dtype)
             inv_std = (1.0 / self.running_std.astype(np.float64)).astype(cdt).reshape(view)
             z = (x.astype(cdt, copy=False) - self.running_mean.astype(cdt).reshape(view)) * inv_std
@@ -263,7 +251,7 @@ class BatchRenorm(NormLayer):
         if r is not None:
             dx, dw, db = batch_renorm_backward(dy, self._cache)
         else:
-            axes, view = _layout(z.ndim, self.num_features)
+            axes, view = channel_layout(z.ndim, self.num_features)
             g = dy.astype(z.dtype, copy=False)
             scale = inv_std if weight is None else inv_std * weight.astype(z.dtype).reshape(view)
             dx = (g * scale).astype(dy.dtype, copy=False)

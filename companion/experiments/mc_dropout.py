@@ -9,10 +9,11 @@ import numpy as np
 
 from .._validate import check_array, check_positive_int
 
-__all__ = ["mc_predict", "predictive_entropy", "mutual_information"]
+__all__ = ["dropout_layers", "mc_predict", "mutual_information", "predictive_entropy"]
 
 
-def _dropout_modules(model):
+def dropout_layers(model):
+    """The dropout modules of a torch ``model`` (every ``nn.Dropout``, ``Dropout1d/2d/3d``, ``AlphaDropout``), in order."""
     from torch import nn
 
     return [m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
@@ -49,7 +50,7 @@ def mc_predict(model, X, n_samples, seed=0, batch_size=4096):
     batch_size = check_positive_int(batch_size, "batch_size")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {seed!r}")
-    drops = _dropout_modules(model)
+    drops = dropout_layers(model)
     if not drops:
         raise ValueError("model has no dropout module: every Monte-Carlo sample would be the same prediction")
     modes = {m: m.training for m in model.modules()}

@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 from .._validate import check_array
+from .mc_dropout import dropout_layers
 
 __all__ = ["dropout_variance_ratio", "linear_variance_ratio", "input_variances"]
 
@@ -99,12 +100,6 @@ def linear_variance_ratio(weight, x, p):
     return 1.0 + p / (1.0 - p) * extra / var_eval
 
 
-def _dropout_modules(model):
-    from torch import nn
-
-    return [m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
-
-
 def _per_channel_var(t):
     """Biased variance of each channel (axis 1) over every other axis, as float64 NumPy."""
     a = t.detach().double()
@@ -151,7 +146,7 @@ def input_variances(model, module, X, seed=0):
         model.eval()
         with torch.no_grad():
             model(X)
-            for m in _dropout_modules(model):
+            for m in dropout_layers(model):
                 m.train()
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(seed))

@@ -3,7 +3,12 @@
 torch is imported lazily, so ``import companion`` stays fast and works without it.
 """
 
-__all__ = ["torch_device", "torch_devices", "to_torch", "to_numpy", "assert_parity"]
+__all__ = ["TOLERANCES", "assert_parity", "to_numpy", "to_torch", "torch_device", "torch_devices", "within_tolerance"]
+
+#: The book's parity standard, (rtol, atol) per dtype: an absolute 1e-10 in float64, else the defaults of
+#: ``torch.testing.assert_close`` for that dtype. The one source of truth for the parity tests
+#: (:func:`assert_parity`) and for the chapter's parity table (:mod:`companion.tools.parity`).
+TOLERANCES = {"float64": (0.0, 1e-10), "float32": (1.3e-6, 1e-5), "float16": (1e-3, 1e-5)}
 
 
 def torch_device():
@@ -33,11 +38,29 @@ def to_numpy(t):
     return t.detach().cpu().numpy()
 
 
+def _tolerance(dtype):
+    import numpy as np
+
+    name = np.dtype(dtype).name
+    if name not in TOLERANCES:
+        raise ValueError(f"dtype: expected float64, float32 or float16, got {name!r}")
+    return TOLERANCES[name]
+
+
+def within_tolerance(ours, theirs, dtype):
+    """Whether every element satisfies ``|ours - theirs| <= atol + rtol * |theirs|`` (:data:`TOLERANCES`)."""
+    import numpy as np
+
+    rtol, atol = _tolerance(dtype)
+    a, b = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
+    return bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+
+
 def assert_parity(ours, theirs, dtype):
     """Assert that a companion result equals PyTorch's: the book's parity standard.
 
-    float64 must agree to an absolute 1e-10; float32 (and float16) within the default tolerances
-    of ``torch.testing.assert_close`` for that dtype. dtypes and shapes must match exactly.
+    Every element within :data:`TOLERANCES` of ``dtype`` (float64: an absolute 1e-10; float32 and
+    float16: the defaults of ``torch.testing.assert_close``); dtypes and shapes must match exactly.
 
     Parameters
     ----------
@@ -51,8 +74,5 @@ def assert_parity(ours, theirs, dtype):
     theirs = to_numpy(theirs) if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
     assert ours.dtype == theirs.dtype, f"dtype {ours.dtype} != torch's {theirs.dtype}"
     assert ours.shape == theirs.shape, f"shape {ours.shape} != torch's {theirs.shape}"
-    if np.dtype(dtype) == np.float64:
-        err = float(np.max(np.abs(ours - theirs)))
-        assert err <= 1e-10, f"float64 parity: max |difference| {err:.3g} > 1e-10"
-    else:
-        torch.testing.assert_close(torch.from_numpy(np.ascontiguousarray(ours)), torch.from_numpy(theirs))
+    rtol, atol = _tolerance(dtype)
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, err_msg=f"{np.dtype(dtype).name} parity")

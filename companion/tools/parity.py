@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .oracle import TOLERANCES, within_tolerance
+
 __all__ = ["QUANTITIES", "TOLERANCES", "parity_table", "error_bound", "main"]
 
 QUANTITIES = (
@@ -29,9 +31,6 @@ QUANTITIES = (
     "dropout backward dx",
 )
 
-#: (rtol, atol) of the parity tests per dtype: 1e-10 absolute in float64, else the defaults of
-#: ``torch.testing.assert_close`` for that dtype.
-TOLERANCES = {"float64": (0.0, 1e-10), "float32": (1.3e-6, 1e-5), "float16": (1e-3, 1e-5)}
 
 
 def _errors(ours, theirs):
@@ -41,12 +40,6 @@ def _errors(ours, theirs):
     diff = float(np.max(np.abs(a - b)))
     scale = float(np.max(np.abs(b)))
     return diff, diff / scale if scale > 0 else diff
-
-
-def _within(ours, theirs, dtype):
-    rtol, atol = TOLERANCES[dtype]
-    a, b = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
-    return bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
 
 
 def _compare(device, dtype, shape, steps, seed):
@@ -134,7 +127,7 @@ def parity_table(devices=None, dtypes=None, shape=(16, 8, 12, 12), steps=10, see
             for quantity, ours, theirs in _compare(device, dtype, tuple(shape), steps, seed):
                 max_abs, max_rel = _errors(ours, theirs)
                 rows.append({"device": device, "dtype": dtype, "quantity": quantity, "max_abs": max_abs,
-                             "max_rel": max_rel, "within_tol": _within(ours, theirs, dtype)})
+                             "max_rel": max_rel, "within_tol": within_tolerance(ours, theirs, dtype)})
     return rows
 
 

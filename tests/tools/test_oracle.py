@@ -31,3 +31,18 @@ def test_parity_float32_uses_torch_tolerances_and_checks_dtype_and_shape():
         assert_parity(x.astype(np.float64), torch.tensor(x), np.float32)
     with pytest.raises(AssertionError, match="shape"):
         assert_parity(x[:5], torch.tensor(x), np.float32)
+
+
+def test_one_tolerance_rule_for_the_tests_and_the_parity_table():
+    from companion.tools import oracle, parity
+
+    assert parity.TOLERANCES is oracle.TOLERANCES
+    # float32/float16: the defaults of torch.testing.assert_close, which the rule claims to follow
+    from torch.testing._comparison import default_tolerances
+
+    for name, dtype in (("float32", torch.float32), ("float16", torch.float16)):
+        assert oracle.TOLERANCES[name] == default_tolerances(dtype)
+    x = np.ones(3)
+    assert oracle.within_tolerance(x + 1e-11, x, "float64") and not oracle.within_tolerance(x + 1e-9, x, "float64")
+    with pytest.raises(ValueError, match="float64, float32 or float16"):
+        oracle.within_tolerance(x, x, "int8")

@@ -37,14 +37,14 @@ float32 with float64 accumulators, the variance is computed in two passes, never
 import numpy as np
 
 __all__ = [
+    "affine",
     "channel_layout",
     "compute_dtype",
     "moments",
+    "normalize_backward",
+    "normalize_forward",
     "standardize",
     "standardize_backward",
-    "affine",
-    "normalize_forward",
-    "normalize_backward",
 ]
 
 

@@ -140,7 +140,7 @@ def check_positive_int(value, name):
 
 def as_generator(rng):
     """Turn ``rng`` (``None``, an int seed or a ``numpy.random.Generator``) into a Generator."""
-    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)) and not isinstance(rng, bool):
+    if rng is None or (isinstance(rng, (numbers.Integral, np.random.SeedSequence)) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng

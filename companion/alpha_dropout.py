@@ -19,7 +19,7 @@ import numpy as np
 
 from ._validate import as_generator, check_array, check_mask, check_probability
 
-__all__ = ["SELU_ALPHA", "SELU_SCALE", "alpha_dropout_constants", "alpha_dropout_forward", "alpha_dropout_backward"]
+__all__ = ["SELU_ALPHA", "SELU_SCALE", "alpha_dropout_backward", "alpha_dropout_constants", "alpha_dropout_forward"]
 
 #: SELU's ``alpha`` and ``scale`` (Klambauer et al., 2017), as in ``torch.nn.SELU``.
 SELU_ALPHA = 1.6732632423543772848170429916717

@@ -21,7 +21,7 @@ import numpy as np
 from ._standardize import channel_layout
 from ._validate import check_array, check_batch_stats, check_eps, check_param, check_same_shape
 
-__all__ = ["batch_norm_forward_graph", "batch_norm_backward_graph"]
+__all__ = ["batch_norm_backward_graph", "batch_norm_forward_graph"]
 
 
 def batch_norm_forward_graph(x, weight, bias, eps=1e-5):

@@ -39,7 +39,7 @@ from ._validate import (
     check_same_shape,
 )
 
-__all__ = ["batch_renorm_forward", "batch_renorm_backward", "BatchRenorm"]
+__all__ = ["BatchRenorm", "batch_renorm_backward", "batch_renorm_forward"]
 
 
 def _check_limit(value, name, lowest):

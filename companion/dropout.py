@@ -19,11 +19,11 @@ from ._layer import Layer
 from ._validate import as_generator, check_array, check_mask, check_probability
 
 __all__ = [
-    "dropout_forward",
-    "dropout_backward",
-    "original_dropout_forward",
-    "original_dropout_backward",
     "Dropout",
+    "dropout_backward",
+    "dropout_forward",
+    "original_dropout_backward",
+    "original_dropout_forward",
 ]
 
 

@@ -14,7 +14,7 @@ parameters); ``G = C`` is instance normalization.  This is
 from ._standardize import normalize_backward, normalize_forward
 from ._validate import check_array, check_eps, check_param, check_positive_int, check_same_shape
 
-__all__ = ["group_norm_forward", "group_norm_backward"]
+__all__ = ["group_norm_backward", "group_norm_forward"]
 
 
 def group_norm_forward(x, num_groups, weight, bias, eps=1e-5):

@@ -12,7 +12,7 @@ without running statistics, PyTorch's default; training and evaluation are then 
 from ._standardize import normalize_backward, normalize_forward
 from ._validate import check_array, check_eps, check_param, check_same_shape
 
-__all__ = ["instance_norm_forward", "instance_norm_backward"]
+__all__ = ["instance_norm_backward", "instance_norm_forward"]
 
 
 def instance_norm_forward(x, weight=None, bias=None, eps=1e-5):

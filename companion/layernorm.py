@@ -12,7 +12,7 @@ x.shape[1:], weight, bias, eps)``.
 from ._standardize import normalize_backward, normalize_forward
 from ._validate import check_array, check_eps, check_param, check_same_shape
 
-__all__ = ["layer_norm_forward", "layer_norm_backward"]
+__all__ = ["layer_norm_backward", "layer_norm_forward"]
 
 
 def layer_norm_forward(x, weight, bias, eps=1e-5):

@@ -21,10 +21,10 @@ import numpy as np
 from ._validate import as_generator, check_array, check_probability
 
 __all__ = [
-    "spatial_dropout_forward",
-    "spatial_dropout_backward",
-    "locked_dropout_forward",
     "locked_dropout_backward",
+    "locked_dropout_forward",
+    "spatial_dropout_backward",
+    "spatial_dropout_forward",
 ]
 
 

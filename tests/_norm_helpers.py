@@ -42,7 +42,7 @@ def _gradcheck(forward, backward, x, w, b, dy):
     for i, analytic in enumerate((dx, dw, db)):
         args = [x, w, b]
 
-        def f(v, i=i):
+        def f(v, i=i, args=args):
             a = list(args)
             a[i] = v
             return forward(*a)[0]

@@ -14,4 +14,4 @@ from .grading import check
 from .registry import Mutant, get, names, register_code, register_question
 from .results import Result
 
-__all__ = ["check", "Result", "Mutant", "register_code", "register_question", "get", "names"]
+__all__ = ["Mutant", "Result", "check", "get", "names", "register_code", "register_question"]

@@ -15,7 +15,7 @@ import numpy as np
 from . import registry, sandbox
 from .results import FAIL, PASS, TODO, Result
 
-__all__ = ["check", "LOG_ENV"]
+__all__ = ["LOG_ENV", "check"]
 
 #: Environment variable naming a file to which every check appends one JSON line (used by the grading CLI).
 LOG_ENV = "ND_EXERCISES_LOG"

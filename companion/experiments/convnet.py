@@ -13,7 +13,7 @@ like every other model of the book.  With ``norm="batch"`` the convolutional blo
 """
 import numbers
 
-__all__ = ["make_convnet", "conv_output_size"]
+__all__ = ["conv_output_size", "make_convnet"]
 
 
 def conv_output_size(size, stride):

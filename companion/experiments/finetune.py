@@ -21,7 +21,7 @@ from torch import nn
 
 from .calibration import batchnorm_layers
 
-__all__ = ["freeze_batchnorm", "FineTuneWrapper", "finetune_changes", "finetune_probe"]
+__all__ = ["FineTuneWrapper", "finetune_changes", "finetune_probe", "freeze_batchnorm"]
 
 
 _BN = nn.modules.batchnorm._BatchNorm

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._validate import check_array, check_positive_int
 
-__all__ = ["quadratic_loss", "gradient_descent", "max_stable_lr", "best_lr", "steps_to_converge"]
+__all__ = ["best_lr", "gradient_descent", "max_stable_lr", "quadratic_loss", "steps_to_converge"]
 
 
 def _check_hessian(A):

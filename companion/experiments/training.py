@@ -3,9 +3,11 @@
 Every chapter that trains a network uses these, so that the experiments are comparable
 and each chapter only shows what is new. Everything runs on the CPU in seconds.
 """
+import itertools
+
 import numpy as np
 
-__all__ = ["make_mlp", "train", "accuracy", "accuracy_in_train_mode", "predict", "SGD"]
+__all__ = ["SGD", "accuracy", "accuracy_in_train_mode", "make_mlp", "predict", "train"]
 
 
 def make_mlp(sizes, *, norm=None, dropout=0.0, activation="relu", norm_before_activation=True, seed=0):
@@ -44,7 +46,7 @@ def make_mlp(sizes, *, norm=None, dropout=0.0, activation="relu", norm_before_ac
         raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
     torch.manual_seed(seed)
     layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i == len(sizes) - 2:
             break

@@ -24,7 +24,7 @@ import numpy as np
 from .._validate import check_array
 from .mc_dropout import dropout_layers
 
-__all__ = ["dropout_variance_ratio", "linear_variance_ratio", "input_variances"]
+__all__ = ["dropout_variance_ratio", "input_variances", "linear_variance_ratio"]
 
 
 def _check_drop(p):

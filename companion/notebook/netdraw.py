@@ -3,6 +3,8 @@
 A dropped unit is drawn hollow, grey, with a dashed outline and a cross, and its
 connections are left out, so that a thinned network reads without colour.
 """
+import itertools
+
 import numpy as np
 
 __all__ = ["draw_network", "legend_handles"]
@@ -63,28 +65,28 @@ def draw_network(ax, sizes, keep=None, title=None, layer_names=None, spacing=2.0
     sizes = _check_sizes(sizes)
     masks = _check_keep(keep, sizes)
     top = max(sizes)
-    pos = [np.column_stack([np.full(n, spacing * l), (n - 1) / 2 - np.arange(n)])
-           for l, n in enumerate(sizes)]
+    pos = [np.column_stack([np.full(n, spacing * k), (n - 1) / 2 - np.arange(n)])
+           for k, n in enumerate(sizes)]
     edges_kept = 0
-    for l in range(len(sizes) - 1):
-        for i in range(sizes[l]):
-            for j in range(sizes[l + 1]):
-                if masks[l][i] and masks[l + 1][j]:
+    for k in range(len(sizes) - 1):
+        for i in range(sizes[k]):
+            for j in range(sizes[k + 1]):
+                if masks[k][i] and masks[k + 1][j]:
                     edges_kept += 1
-                    ax.plot(*zip(pos[l][i], pos[l + 1][j]), color="#555555", lw=0.8, ls="-", zorder=1)
-    for l, m in enumerate(masks):
-        ax.scatter(pos[l][m, 0], pos[l][m, 1], s=_SIZE, zorder=2, **_KEPT)
+                    ax.plot(*zip(pos[k][i], pos[k + 1][j]), color="#555555", lw=0.8, ls="-", zorder=1)
+    for k, m in enumerate(masks):
+        ax.scatter(pos[k][m, 0], pos[k][m, 1], s=_SIZE, zorder=2, **_KEPT)
         if (~m).any():  # hollow, dashed outline and a cross: readable without colour
-            ax.scatter(pos[l][~m, 0], pos[l][~m, 1], s=_SIZE, zorder=2, **_DROPPED)
-            ax.scatter(pos[l][~m, 0], pos[l][~m, 1], s=_SIZE / 2, marker="x", color="#888888", linewidths=1.5,
+            ax.scatter(pos[k][~m, 0], pos[k][~m, 1], s=_SIZE, zorder=2, **_DROPPED)
+            ax.scatter(pos[k][~m, 0], pos[k][~m, 1], s=_SIZE / 2, marker="x", color="#888888", linewidths=1.5,
                        zorder=3)
     units_kept = int(sum(m.sum() for m in masks))
-    edges_total = int(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
+    edges_total = int(sum(a * b for a, b in itertools.pairwise(sizes)))
     if layer_names is not None:
         if len(layer_names) != len(sizes):
             raise ValueError(f"layer_names must have {len(sizes)} entries, got {len(layer_names)}")
-        for l, name in enumerate(layer_names):
-            ax.text(spacing * l, -top / 2 - 0.3, name, ha="center", va="top", fontsize=8)
+        for k, name in enumerate(layer_names):
+            ax.text(spacing * k, -top / 2 - 0.3, name, ha="center", va="top", fontsize=8)
     ax.set_xlim(-0.6 * spacing, spacing * (len(sizes) - 1) + 0.6 * spacing)
     ax.set_ylim(-top / 2 - 1.0, top / 2)
     ax.set_aspect("equal")

@@ -110,7 +110,7 @@ class Table:
 
     def __repr__(self):
         widths = [max(len(r[i]) for r in [self.headers] + self.cells) for i in range(len(self.headers))]
-        fmt = "  ".join("{:>%d}" % w for w in widths)
+        fmt = "  ".join(f"{{:>{w}}}" for w in widths)
         lines = [fmt.format(*self.headers), fmt.format(*("-" * w for w in widths))]
         return "\n".join(lines + [fmt.format(*row) for row in self.cells])
 

@@ -23,28 +23,28 @@ measured in the same rounds: the speed the device itself reaches on data of that
 """
 import argparse
 import json
-
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
 from .machine import cpu_name
 
 __all__ = [
-    "OPS",
-    "IMPLS",
     "BYTES_MODEL",
     "DEFAULT_SHAPES",
+    "IMPLS",
+    "OPS",
     "QUICK_SHAPES",
     "RECORD_KEYS",
     "bytes_moved",
-    "run",
     "loglog_slope",
-    "ratio",
-    "summary",
     "main",
+    "ratio",
+    "run",
+    "summary",
 ]
 
 OPS = ("batch_norm_train", "batch_norm_eval", "dropout_train")
@@ -309,7 +309,7 @@ def summary(records):
     lines = [f"{'op':<17} {'impl':<6} {'device':<6} {'dtype':<8} {'shape':<18} {'ms':>9} {'GB/s':>7} "
              f"{'copy GB/s':>9} {'% copy':>6}"]
     for r in records:
-        lines.append(f"{r['op']:<17} {r['impl']:<6} {r['device']:<6} {r['dtype']:<8} {str(tuple(r['shape'])):<18} "
+        lines.append(f"{r['op']:<17} {r['impl']:<6} {r['device']:<6} {r['dtype']:<8} {tuple(r['shape'])!s:<18} "
                      f"{r['median_ms']:9.3f} {r['gbps']:7.1f} {r['copy_gbps']:9.1f} "
                      f"{100 * r['gbps'] / r['copy_gbps']:6.0f}")
     keys = sorted({(r["op"], r["device"], r["dtype"], tuple(r["shape"])) for r in records})

@@ -18,7 +18,7 @@ import numpy as np
 
 from .oracle import TOLERANCES, within_tolerance
 
-__all__ = ["QUANTITIES", "TOLERANCES", "parity_table", "error_bound", "main"]
+__all__ = ["QUANTITIES", "TOLERANCES", "error_bound", "main", "parity_table"]
 
 QUANTITIES = (
     "bn forward y",

@@ -118,7 +118,7 @@ def test_the_chapters_solutions_pass_when_run():
     """The solutions of the core chapter are self-contained: run each and check it live."""
     import numpy as np
 
-    for cell, source, tags in _cells(BOOK / "exercises.ipynb"):
+    for _, source, tags in _cells(BOOK / "exercises.ipynb"):
         if "solution" not in tags:
             continue
         namespace = {"np": np}

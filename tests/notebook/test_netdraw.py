@@ -2,12 +2,12 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.markers import MarkerStyle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.markers import MarkerStyle
 
-from companion.notebook.netdraw import draw_network  # noqa: E402
+from companion.notebook.netdraw import draw_network
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 
-from companion.notebook import STYLES, setup_notebook, use_book_style  # noqa: E402
+from companion.notebook import STYLES, setup_notebook, use_book_style
 
 
 def test_styles_differ_in_colour_and_in_line_style():

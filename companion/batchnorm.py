@@ -29,9 +29,7 @@ from ._layer import NormLayer
 from ._validate import (
     check_array,
     check_batch_stats,
-    check_channels,
     check_eps,
-    check_momentum,
     check_param,
     check_same_shape,
 )
@@ -163,22 +161,15 @@ class BatchNorm(NormLayer):
         self.running_var = np.ones(self.num_features, self.dtype)
         self.num_batches_tracked = 0
 
-    def _check_state(self):
-        c = (self.num_features,)
-        if self.affine:
-            check_param(self.weight, "weight", c)
-            check_param(self.bias, "bias", c)
+    def _check_state(self, x):
+        self._check_call(x)
         if self.track_running_stats:
-            check_param(self.running_mean, "running_mean", c)
-            check_param(self.running_var, "running_var", c)
-        check_momentum(self.momentum)
-        check_eps(self.eps)
+            check_param(self.running_mean, "running_mean", (self.num_features,))
+            check_param(self.running_var, "running_var", (self.num_features,))
 
     def forward(self, x):
         """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape."""
-        check_array(x, "x", min_ndim=2)
-        check_channels(x, "x", self.num_features)
-        self._check_state()
+        self._check_state(x)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
             m = check_batch_stats(x)
@@ -207,7 +198,7 @@ class BatchNorm(NormLayer):
             dx, dw, db = fast.backward(dy, cache)
         else:
             dx, dw, db = fast.eval_backward(dy, cache, self.dtype)
-        self.dweight, self.dbias = (dw, db) if self.affine else (None, None)
+        self._keep_param_grads(dw, db)
         return dx
 
     def __repr__(self):

@@ -32,9 +32,7 @@ from ._standardize import affine, channel_layout, compute_dtype, moments, normal
 from ._validate import (
     check_array,
     check_batch_stats,
-    check_channels,
     check_eps,
-    check_momentum,
     check_param,
     check_same_shape,
 )
@@ -85,10 +83,8 @@ def batch_renorm_forward(x, weight, bias, running_mean, running_std, r_max=3.0, 
     ----------
     x : numpy.ndarray, shape (N, C) or (N, C, *spatial)
         Floating-point input; at least two values per channel.
-    weight : numpy.ndarray, shape (C,), or None
-        Scale gamma; ``None`` means 1.
-    bias : numpy.ndarray, shape (C,), or None
-        Shift beta; ``None`` means 0.
+    weight, bias : numpy.ndarray, shape (C,), or None
+        Scale gamma and shift beta; ``None`` means 1 and 0 respectively.
     running_mean : numpy.ndarray, shape (C,)
         Running mean ``mu`` used for the correction ``d``.
     running_std : numpy.ndarray, shape (C,), all > 0
@@ -132,18 +128,9 @@ def batch_renorm_backward(dy, cache):
         dweight = sum(dy * xhat) = r * sum(dy * z) + d * sum(dy)
         dbias   = sum(dy)
 
-    Parameters
-    ----------
-    dy : numpy.ndarray, shape of the forward input (N, C, *spatial)
-        Upstream gradient dL/dy.
-    cache : tuple
-        The cache returned by :func:`batch_renorm_forward`.
-
-    Returns
-    -------
-    dx : numpy.ndarray, shape and dtype of dy
-    dweight : numpy.ndarray, shape (C,)
-    dbias : numpy.ndarray, shape (C,)
+    ``dy`` is the upstream gradient dL/dy, of the forward input's shape (N, C, *spatial), and ``cache`` the
+    forward's cache. Returns ``(dx, dweight, dbias)``: ``dx`` with the shape and dtype of ``dy``, the
+    parameter gradients of shape (C,).
     """
     z, inv_std, r, d, weight = cache
     check_same_shape(dy, "dy", z.shape)
@@ -162,10 +149,9 @@ class BatchRenorm(NormLayer):
 
     Parameters
     ----------
-    num_features : int
-        Number of channels ``C`` (axis 1 of the input).
-    eps : float
-        Added to the batch variance inside the square root.
+    num_features, eps
+        Number of channels ``C`` (axis 1 of the input); ``eps`` is added to the batch variance inside the
+        square root.
     momentum : float in [0, 1] or None
         ``running = (1 - momentum) * running + momentum * batch`` (PyTorch's convention), for the
         running mean and the running standard deviation; ``None`` is the cumulative average.
@@ -208,17 +194,11 @@ class BatchRenorm(NormLayer):
 
     def forward(self, x):
         """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape."""
-        check_array(x, "x", min_ndim=2)
-        check_channels(x, "x", self.num_features)
+        eps = self._check_call(x)
         c = self.num_features
-        if self.affine:
-            check_param(self.weight, "weight", (c,))
-            check_param(self.bias, "bias", (c,))
         _check_running(self.running_mean, self.running_std, c)
         r_max = _check_limit(self.r_max, "r_max", 1.0)
         d_max = _check_limit(self.d_max, "d_max", 0.0)
-        check_momentum(self.momentum)
-        eps = check_eps(self.eps)
         if self.training:
             check_batch_stats(x)
             y, cache, mean, std = _renorm_forward(
@@ -257,7 +237,7 @@ class BatchRenorm(NormLayer):
             dx = (g * scale).astype(dy.dtype, copy=False)
             dw = (g * z).sum(axis=axes, dtype=np.float64).astype(self.dtype)
             db = g.sum(axis=axes, dtype=np.float64).astype(self.dtype)
-        self.dweight, self.dbias = (dw, db) if self.affine else (None, None)
+        self._keep_param_grads(dw, db)
         return dx
 
     def __repr__(self):

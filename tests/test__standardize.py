@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 import torch
-from _norm_helpers import W6, X3, _data, _raises
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import companion as c
+
+from _norm_helpers import W6, X3, _data, _raises
 
 
 def _norm_axes_and_reshape(kind, shape):

@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 import torch
-from _norm_helpers import DTYPES, _data, _gradcheck, _torch_grads
 
 import companion as c
 from companion.tools.oracle import assert_parity, to_torch, torch_devices
+
+from _norm_helpers import DTYPES, _data, _gradcheck, _torch_grads
 
 
 def _torch_batch_renorm(x, w, b, rm, rs, r_max, d_max, eps):

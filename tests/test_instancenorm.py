@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from _norm_helpers import DTYPES, _check_all, _data, _gradcheck
 
 import companion as c
 from companion.tools.oracle import assert_parity, to_torch, torch_devices
+
+from _norm_helpers import DTYPES, _check_all, _data, _gradcheck
 
 
 @pytest.mark.parametrize("device", torch_devices())

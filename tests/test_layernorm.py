@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 import torch.nn.functional as F
-from _norm_helpers import DTYPES, _check_all, _data, _gradcheck
 
 import companion as c
 from companion.tools.oracle import torch_devices
+
+from _norm_helpers import DTYPES, _check_all, _data, _gradcheck
 
 
 @pytest.mark.parametrize("device", torch_devices())

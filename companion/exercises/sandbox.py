@@ -24,7 +24,6 @@ import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import numpy as np
 
@@ -32,14 +31,10 @@ __all__ = [
     "OUTPUT_LIMIT",
     "TIME_LIMIT",
     "USE_FORK",
-    "ArrayValue",
     "CaseOutcome",
+    "Described",
     "ErrorInfo",
-    "NoneValue",
-    "OtherValue",
     "RunReport",
-    "ScalarValue",
-    "SequenceValue",
     "describe",
     "run_cases",
     "run_inline",
@@ -67,48 +62,22 @@ _CELL_FILE = re.compile(r"ipykernel_\d+[/\\]\d+\.py$")
 
 # ------------------------------------------------------------------ plain descriptions of returned values
 @dataclass(frozen=True)
-class NoneValue:
-    """The submission returned ``None``."""
+class Described:
+    """A plain, picklable description of a returned value: its ``kind`` and what matters for that kind.
 
-    kind: ClassVar[str] = "none"
-    type_name: ClassVar[str] = "NoneType"
+    ``kind`` is ``"none"``, ``"array"`` (``data``: a plain copy, ``None`` for a non-numeric dtype; ``dtype``
+    as text; ``shape``), ``"sequence"`` (a tuple or list at the top level: ``items``, each described),
+    ``"scalar"`` (``value``: a float for real numbers, else ``None``) or ``"other"``. ``type_name`` is the
+    name of the value's type (qualified for non-builtin ``other`` values).
+    """
 
-
-@dataclass(frozen=True)
-class ArrayValue:
-    """An ndarray: ``data`` is a plain copy (``None`` for a non-numeric dtype); ``type_name`` its class's name."""
-
-    data: object
-    dtype: str
-    shape: tuple
+    kind: str
     type_name: str
-    kind: ClassVar[str] = "array"
-
-
-@dataclass(frozen=True)
-class SequenceValue:
-    """A tuple or list (described at the top level only), with the description of each item."""
-
-    type_name: str
-    items: list
-    kind: ClassVar[str] = "sequence"
-
-
-@dataclass(frozen=True)
-class ScalarValue:
-    """A Python or NumPy number; ``value`` is a float for real numbers, else ``None``."""
-
-    type_name: str
-    value: object
-    kind: ClassVar[str] = "scalar"
-
-
-@dataclass(frozen=True)
-class OtherValue:
-    """Anything else, by its qualified type name only."""
-
-    type_name: str
-    kind: ClassVar[str] = "other"
+    data: object = None
+    dtype: str = None
+    shape: tuple = None
+    items: list = None
+    value: object = None
 
 
 @dataclass(frozen=True)
@@ -195,23 +164,23 @@ def describe(value, top=True):
 
     Returns
     -------
-    NoneValue, ArrayValue, SequenceValue, ScalarValue or OtherValue
+    Described
         An array's ``data`` is a plain ndarray copy (``None`` for non-numeric dtypes) taken through
         ``numpy.ndarray.view``, so that a subclass cannot change what is compared.
     """
     if value is None:
-        return NoneValue()
+        return Described("none", "NoneType")
     if isinstance(value, np.ndarray):
         base = np.ndarray.view(value, np.ndarray)
         data = np.array(base, copy=True) if base.dtype.kind in _NUMERIC_KINDS else None
-        return ArrayValue(data, str(base.dtype), tuple(base.shape), type(value).__name__)
+        return Described("array", type(value).__name__, data=data, dtype=str(base.dtype), shape=tuple(base.shape))
     if top and isinstance(value, (tuple, list)):
-        return SequenceValue(type(value).__name__, [describe(v, top=False) for v in value])
+        return Described("sequence", type(value).__name__, items=[describe(v, top=False) for v in value])
     if isinstance(value, (bool, int, float, complex, np.generic)):
         real = isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
-        return ScalarValue(type(value).__name__, float(value) if real else None)
+        return Described("scalar", type(value).__name__, value=float(value) if real else None)
     module = type(value).__module__
-    return OtherValue(type(value).__qualname__ if module == "builtins" else f"{module}.{type(value).__qualname__}")
+    return Described("other", type(value).__qualname__ if module == "builtins" else f"{module}.{type(value).__qualname__}")
 
 
 def _is_reader_frame(filename):

@@ -146,8 +146,7 @@ def best_lr(A):
 
     Parameters
     ----------
-    A : numpy.ndarray, shape (d, d)
-        Symmetric positive-definite Hessian.
+    A : numpy.ndarray, shape (d, d), symmetric positive-definite (the Hessian)
 
     Returns
     -------
@@ -162,12 +161,8 @@ def steps_to_converge(A, w0, lr, tol=1e-6, max_steps=100_000, w_star=None):
 
     Parameters
     ----------
-    A : numpy.ndarray, shape (d, d)
-        Symmetric positive-definite Hessian.
-    w0 : numpy.ndarray, shape (d,)
-        Starting point.
-    lr : float
-        Learning rate (> 0).
+    A, w0, lr
+        As in :func:`gradient_descent`: the Hessian (d, d), the starting point (d,), the learning rate (> 0).
     tol : float
         Relative distance to the minimum that counts as converged, in (0, 1).
     max_steps : int

@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from _chromium import PageLog, chromium, require_chromium
 
 REPO = Path(__file__).resolve().parents[2]

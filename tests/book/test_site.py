@@ -29,8 +29,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 import yaml
-from _chromium import PageLog, chromium, require_chromium
 from filelock import FileLock
+
+from _chromium import PageLog, chromium, require_chromium
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_FLAGS = ["-W", "-n", "--keep-going"]

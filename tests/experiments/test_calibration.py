@@ -7,6 +7,8 @@ from torch import nn  # noqa: E402
 
 from companion.experiments.calibration import batchnorm_layers, recalibrate_batchnorm  # noqa: E402
 
+from _torch_models import dropout_bn  # noqa: E402
+
 
 def _model(dropout=0.0, seed=0):
     torch.manual_seed(seed)
@@ -136,13 +138,9 @@ def test_bad_input(model, X, batch_size, exc, match):
         recalibrate_batchnorm(model, X, batch_size=batch_size)
 
 
-def _dropout_bn(p, width=5):
-    return nn.Sequential(nn.Linear(4, width), nn.ReLU(), nn.Dropout(p), nn.BatchNorm1d(width))
-
-
 def test_recalibrate_batchnorm_uses_dropout_free_inputs_and_restores_state():
     torch.manual_seed(0)
-    model = _dropout_bn(0.5)
+    model = dropout_bn(0.5)
     X = np.random.default_rng(4).normal(size=(500, 4)).astype(np.float32)
     model.train()
     with torch.no_grad():

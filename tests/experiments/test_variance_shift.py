@@ -12,6 +12,8 @@ from companion.experiments.variance_shift import (  # noqa: E402
     linear_variance_ratio,
 )
 
+from _torch_models import dropout_bn  # noqa: E402
+
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
 @pytest.mark.parametrize("mean, std", [(0.0, 1.0), (2.0, 0.5), (-1.0, 3.0)])
@@ -62,13 +64,9 @@ def test_linear_variance_ratio_errors():
         linear_variance_ratio(np.ones((1, 2)), [[1.0, 2.0]], 0.5)
 
 
-def _dropout_bn(p, width=5):
-    return nn.Sequential(nn.Linear(4, width), nn.ReLU(), nn.Dropout(p), nn.BatchNorm1d(width))
-
-
 def test_input_variances_measures_the_shift_before_batch_norm_and_restores_modes():
     torch.manual_seed(0)
-    model = _dropout_bn(0.5)
+    model = dropout_bn(0.5)
     X = np.random.default_rng(2).normal(size=(100_000, 4)).astype(np.float32)
     model.train()
     model[3].eval()

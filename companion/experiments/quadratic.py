@@ -26,7 +26,7 @@ def _check_hessian(A):
         raise ValueError(f"A must be a square matrix of shape (d, d), got shape {A.shape}")
     if not np.all(np.isfinite(A)):
         raise ValueError("A must contain only finite values")
-    if not np.allclose(A, A.T, rtol=1e-10, atol=0.0):
+    if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12 * np.abs(A).max()):  # rounding of a rotated matrix
         raise ValueError("A must be symmetric (A == A.T)")
     lam = np.linalg.eigvalsh(A.astype(np.float64))
     if lam[0] <= 0:

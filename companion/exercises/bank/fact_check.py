@@ -8,15 +8,24 @@ from ..registry import register_question
 
 __all__ = ["VERDICTS"]
 
-#: The four verdicts, with the same letters in every question of the chapter.
-VERDICTS = {"a": "true", "b": "false", "c": "disputed", "d": "misleading"}
+#: The five verdicts, with the same letters in every question of the chapter.
+VERDICTS = {"a": "true", "b": "false", "c": "disputed", "d": "misleading", "e": "unsupported"}
 _LETTER = {v: k for k, v in VERDICTS.items()}
+
+#: The hint for "unsupported" where a question gives none: every other claim has been tested.
+SETTLED = ("There is evidence on this claim: the demonstration above or the cited literature settles it, "
+           "so it is not merely unsupported.")
 
 
 def _verdict(name, verdict, hints, explanation):
-    """Register one verdict question; ``hints`` maps each wrong verdict (a word) to its hint."""
+    """Register one verdict question; ``hints`` maps each wrong verdict (a word) to its hint.
+
+    The hint for "unsupported" may be left out (then :data:`SETTLED` is used).
+    """
+    if verdict != "unsupported" and "unsupported" not in hints:
+        hints = {**hints, "unsupported": SETTLED}
     if set(hints) != set(VERDICTS.values()) - {verdict}:
-        raise ValueError(f"{name}: give a hint for each of the three wrong verdicts")
+        raise ValueError(f"{name}: give a hint for each of the wrong verdicts")
     register_question(name, answer=_LETTER[verdict], kind="choice", choices=dict(VERDICTS),
                       wrong={_LETTER[v]: h for v, h in hints.items()}, explanation=explanation)
 
@@ -100,14 +109,18 @@ _verdict(
 )
 
 _verdict(
-    "fact_gamma_regularizes", "false",
-    {"true": "γ is an ordinary deterministic parameter; in evaluation mode BN is a fixed affine map that folds into "
-             "the previous layer. The regularizing noise comes from the batch statistics and exists without any γ.",
-     "disputed": NO_DEBATE.format("the noise of the batch statistics is measurable with no γ at all"),
-     "misleading": "Luo et al. show that the implicit penalty of the batch noise acts on γ, which may be where this "
-                   "claim comes from; but the source is the noise: remove it and the penalty disappears while γ "
-                   "stays. As a statement about where the regularization comes from, the claim is false."},
-    "BN regularizes through the noise of mini-batch statistics; γ is where the implied penalty lands, not its source.",
+    "fact_gamma_regularizes", "unsupported",
+    {"true": "Nothing shows that γ is the source. The random part of BN, the noise of the batch statistics, is "
+             "there without any γ; Luo et al. derive a penalty from that noise which acts on γ, so γ is where it "
+             "lands, not where it comes from.",
+     "false": "Nothing refutes it either: that γ is deterministic proves nothing, since deterministic terms such "
+              "as weight decay regularize too. There is simply no evidence for the claim.",
+     "disputed": "There is no dispute between competing bodies of evidence here: there is no evidence for the "
+                 "claim at all.",
+     "misleading": "It is not a half-truth with an agreed correction: no evidence shows that γ is the source, and "
+                   "none rules it out."},
+    "No evidence shows that BN's regularization comes from γ: the measurable noise comes from the batch "
+    "statistics, and the penalty Luo et al. derive from it merely acts on γ. Not refuted either.",
 )
 
 _verdict(

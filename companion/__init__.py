@@ -1,6 +1,16 @@
 """Companion package of *Normalize & Drop*: reference NumPy implementations of
 batch normalization and dropout, checked against PyTorch.
 
+The modules at this level are the subject a learner studies, the layers and their math, and
+nothing else: batch normalization (:mod:`.batchnorm`, read it first; its fast kernel is the
+private :mod:`._batchnorm_fast`; :mod:`.batchnorm_graph` is the node-by-node version), batch
+renormalization, layer/group/instance normalization, dropout and its variants, folding BN into
+weights, Welford's statistics and gradient checks; ``_layer``, ``_standardize`` and ``_validate``
+are the private kernels they share. Everything else lives in a folder named for what it is:
+:mod:`.experiments` (models, data, training loops for the chapters), :mod:`.notebook` (what a
+chapter's first cell imports), :mod:`.tools` (benchmark, parity, chapter runner) and
+:mod:`.exercises` (auto-graded exercises and the grading command).
+
 Names follow PyTorch (``num_features``, ``eps``, ``momentum``, ``affine``,
 ``track_running_stats``; dropout's ``p`` is the drop probability) and functions follow
 the ``*_forward(...) -> (out, cache)`` / ``*_backward(dout, cache)`` pattern.

@@ -2,7 +2,15 @@
 layer runs its forward pass, and the per-channel parameters of a normalization layer."""
 import numpy as np
 
-from ._validate import CallOrderError, check_eps, check_momentum, check_positive_int
+from ._validate import (
+    CallOrderError,
+    check_array,
+    check_channels,
+    check_eps,
+    check_momentum,
+    check_param,
+    check_positive_int,
+)
 
 
 class Layer:
@@ -37,7 +45,7 @@ class NormLayer(Layer):
     and ``bias`` (zeros) of shape ``(num_features,)`` when ``affine``, else sets them to None.
     """
 
-    def _init_norm(self, num_features, eps, momentum, affine, dtype):
+    def __init__(self, num_features, eps, momentum, affine, dtype):
         self.num_features = check_positive_int(num_features, "num_features")
         self.eps = check_eps(eps)
         self.momentum = check_momentum(momentum)
@@ -51,6 +59,21 @@ class NormLayer(Layer):
         self.training = True
         self.dweight = self.dbias = None
         self._cache = None
+
+    def _check_call(self, x):
+        """Check a forward call: ``x`` is ``(N, C, ...)`` with ``C = num_features``, and the layer's
+        ``weight``, ``bias``, ``momentum`` and ``eps`` are still valid (they are public attributes). Returns ``eps``."""
+        check_array(x, "x", min_ndim=2)
+        check_channels(x, "x", self.num_features)
+        if self.affine:
+            check_param(self.weight, "weight", (self.num_features,))
+            check_param(self.bias, "bias", (self.num_features,))
+        check_momentum(self.momentum)
+        return check_eps(self.eps)
+
+    def _keep_param_grads(self, dweight, dbias):
+        """Store the parameter gradients of a backward pass as ``dweight``/``dbias`` (None without ``affine``)."""
+        self.dweight, self.dbias = (dweight, dbias) if self.affine else (None, None)
 
     def _momentum_factor(self):
         """Weight of the new batch in the running averages: ``momentum``, or ``1 / batches seen`` if None."""

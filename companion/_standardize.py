@@ -1,4 +1,4 @@
-"""Private kernel shared by layer, group and instance normalization (and batch renormalization).
+"""Private kernel shared by layer, group and instance normalization and batch renormalization.
 
 All of them *standardize* ``x`` over some axes and then apply an affine map:
 
@@ -26,23 +26,44 @@ The backward pass is the same closed form for all of them: with ``m`` values per
 which is exact for any ``eps >= 0`` (the two subtracted means are the paths through the group
 mean and the group variance).
 
-Numerics (as in :mod:`companion.batchnorm`): float64 stays float64, float16/float32 are computed in
+Batch normalization computes the same thing (first row of the table) with its own fast ``(N, C, M)``
+kernel, :mod:`companion._batchnorm_fast`; the tests check the two against each other.  The numeric
+rule both follow, :func:`compute_dtype`, is defined here and nowhere else.
+
+Numerics: float64 stays float64, float16/float32 are computed in
 float32 with float64 accumulators, the variance is computed in two passes, never as
 ``E[x**2] - E[x]**2``.  Inputs are assumed validated by the public caller.
 """
 import numpy as np
 
-from ._validate import compute_dtype
-
 __all__ = [
+    "affine",
+    "channel_layout",
     "compute_dtype",
     "moments",
+    "normalize_backward",
+    "normalize_forward",
     "standardize",
     "standardize_backward",
-    "affine",
-    "normalize_forward",
-    "normalize_backward",
 ]
+
+
+def compute_dtype(dtype):
+    """float64 stays float64; float16 and float32 are computed in float32."""
+    return np.float64 if dtype == np.float64 else np.float32
+
+
+def channel_layout(ndim, c):
+    """Statistics axes and the broadcast view of a per-channel vector, for batch-first ``(N, C, *spatial)``.
+
+    Returns
+    -------
+    axes : tuple of int
+        Every axis but the channel axis 1.
+    view : tuple of int
+        ``(1, c, 1, ...)``: reshape a ``(C,)`` vector to it to broadcast against the input.
+    """
+    return (0, *range(2, ndim)), (1, c) + (1,) * (ndim - 2)
 
 
 def moments(x, axes):

@@ -11,11 +11,6 @@ import numpy as np
 FLOAT_DTYPES = (np.float16, np.float32, np.float64)
 
 
-def compute_dtype(dtype):
-    """float64 stays float64; float16 and float32 are computed in float32."""
-    return np.float64 if dtype == np.float64 else np.float32
-
-
 class CallOrderError(RuntimeError, ValueError):
     """A method was called before the call it depends on (e.g. backward before forward).
 
@@ -84,6 +79,29 @@ def check_same_shape(dy, name, shape):
     return dy
 
 
+def check_batch_stats(x):
+    """Batch statistics need at least two values per channel (axis 1), as in PyTorch; returns that number."""
+    m = x.size // x.shape[1]
+    if m < 2:
+        raise ValueError(
+            f"x: expected more than 1 value per channel when using batch statistics, got input of shape {x.shape} "
+            "(a batch of one sample has no batch variance; call .eval() to use the running statistics)"
+        )
+    return m
+
+
+def check_mask(mask, shape):
+    """A dropout keep-mask must be the boolean array of the forward pass, with the shape of ``dy``."""
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+        raise TypeError(
+            "mask must be the boolean keep-mask returned by the forward pass, got "
+            + (f"an array of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else type(mask).__name__)
+        )
+    if mask.shape != tuple(shape):
+        raise ValueError(f"mask must have the shape of dy {tuple(shape)}, got {mask.shape}")
+    return mask
+
+
 def check_probability(p, name="p"):
     """Return ``p`` as a float if it is a real number in [0, 1]."""
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
@@ -122,7 +140,7 @@ def check_positive_int(value, name):
 
 def as_generator(rng):
     """Turn ``rng`` (``None``, an int seed or a ``numpy.random.Generator``) into a Generator."""
-    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)) and not isinstance(rng, bool):
+    if rng is None or (isinstance(rng, (numbers.Integral, np.random.SeedSequence)) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng

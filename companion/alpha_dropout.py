@@ -17,9 +17,9 @@ all zeros (the limit of the formula as ``p -> 1``, and PyTorch's result).
 """
 import numpy as np
 
-from ._validate import as_generator, check_array, check_probability
+from ._validate import as_generator, check_array, check_mask, check_probability
 
-__all__ = ["SELU_ALPHA", "SELU_SCALE", "alpha_dropout_constants", "alpha_dropout_forward", "alpha_dropout_backward"]
+__all__ = ["SELU_ALPHA", "SELU_SCALE", "alpha_dropout_backward", "alpha_dropout_constants", "alpha_dropout_forward"]
 
 #: SELU's ``alpha`` and ``scale`` (Klambauer et al., 2017), as in ``torch.nn.SELU``.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -45,16 +45,6 @@ def alpha_dropout_constants(p):
     alpha = SELU_SCALE * SELU_ALPHA
     a = 1.0 / np.sqrt((alpha * alpha * p + 1.0) * (1.0 - p))
     return float(a), float(alpha * a * p), -alpha
-
-
-def _check_mask(mask, shape):
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
-        raise TypeError(
-            "mask must be the boolean keep-mask returned by the forward pass, got "
-            + (f"an array of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else type(mask).__name__)
-        )
-    if mask.shape != tuple(shape):
-        raise ValueError(f"mask must have the shape of dy {tuple(shape)}, got {mask.shape}")
 
 
 def alpha_dropout_forward(x, p, training=True, rng=None):
@@ -111,7 +101,7 @@ def alpha_dropout_backward(dy, mask, p):
         ``a * dy`` where kept, 0 where dropped (``dy`` itself when ``p == 0``, zeros when ``p == 1``).
     """
     check_array(dy, "dy")
-    _check_mask(mask, dy.shape)
+    check_mask(mask, dy.shape)
     p = check_probability(p)
     if p == 0.0:
         return dy.copy()

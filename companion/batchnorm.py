@@ -15,92 +15,26 @@ deviation), never as ``E[x**2] - E[x]**2``.  float16 and float32 inputs are norm
 float32; the output has the input's dtype.  Non-finite inputs are not rejected: like PyTorch,
 a NaN or inf propagates to the outputs of its channel.
 
-Speed: the input is viewed as ``(N, C, M)`` with ``M`` the number of spatial positions, so
-that every per-channel reduction first runs along contiguous memory (NumPy's pairwise
-summation for sums, ``einsum``'s vectorized loop for dot products; both fast and accurate in
-float32), and only the ``N`` partial results of a channel are then added in float64. The
-forward pass allocates one full-size array (``x - mean``, scaled in place into ``xhat``) plus
-the output; the backward pass allocates only ``dx``. The book's chapter *PyTorch on CPU and
-GPU* shows the plain textbook version next to this one and checks that they agree.
+This module is the readable one: each function validates its arguments and then runs the steps
+named in the notation above.  The arithmetic of those steps lives in the private fast kernel
+:mod:`companion._batchnorm_fast` (per-channel reductions over an ``(N, C, M)`` view, in place where
+possible); :mod:`companion.batchnorm_graph` is the same computation node by node.  The book's
+chapter *PyTorch on CPU and GPU* shows the plain textbook version next to this one and checks that
+they agree.
 """
 import numpy as np
 
+from . import _batchnorm_fast as fast
 from ._layer import NormLayer
 from ._validate import (
     check_array,
-    compute_dtype,
-    check_channels,
+    check_batch_stats,
     check_eps,
-    check_momentum,
     check_param,
     check_same_shape,
 )
 
-__all__ = ["batch_stats", "batch_norm_forward", "batch_norm_backward", "BatchNorm"]
-
-
-def _reduce_axes(ndim):
-    """Every axis except the channel axis 1."""
-    return (0,) + tuple(range(2, ndim))
-
-
-def _per_channel(v, ndim):
-    """Reshape a ``(C,)`` vector so that it broadcasts against ``(N, C, *spatial)``."""
-    return v.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def _as_ncm(x):
-    """View ``(N, C, *spatial)`` (or ``(N, C)``) as ``(N, C, M)``; a copy only if ``x`` is not contiguous."""
-    return x.reshape(x.shape[0], x.shape[1], -1)
-
-
-def _col(v, dtype):
-    """A ``(C,)`` vector as a ``(C, 1)`` column of ``dtype``: it broadcasts against ``(N, C, M)``."""
-    return np.asarray(v, dtype=dtype).reshape(-1, 1)
-
-
-def _channel_sum(a, dtype=None):
-    """Per-channel sum of an ``(N, C, M)`` array, as float64 of shape ``(C,)``.
-
-    The sums over ``M`` run along contiguous memory in ``dtype`` (default: ``a``'s dtype) with
-    pairwise summation; the ``N`` partial sums of each channel are added in float64.
-    """
-    return a.sum(axis=2, dtype=dtype).sum(axis=0, dtype=np.float64)
-
-
-def _channel_dot(a, b):
-    """Per-channel ``sum(a * b)`` of two ``(N, C, M)`` arrays, float64 ``(C,)``, without a temporary product."""
-    return np.einsum("ncm,ncm->nc", a, b).sum(axis=0, dtype=np.float64)
-
-
-def _check_batch(x):
-    """Batch statistics need at least two values per channel (as in PyTorch)."""
-    m = x.size // x.shape[1]
-    if m < 2:
-        raise ValueError(
-            f"x: expected more than 1 value per channel when using batch statistics, got input of shape {x.shape} "
-            "(a batch of one sample has no batch variance; call .eval() to use the running statistics)"
-        )
-    return m
-
-
-def _centered_moments(x):
-    """Two-pass batch statistics that also return the centred input for reuse.
-
-    Returns
-    -------
-    xc : numpy.ndarray, shape (N, C, M), compute dtype
-        A new array ``x - mean`` (the caller may overwrite it).
-    mean, var : numpy.ndarray, shape (C,), compute dtype
-        Per-channel mean and biased variance ``mean(xc**2)``.
-    """
-    cdt = compute_dtype(x.dtype)
-    x3 = _as_ncm(x)
-    m = x3.shape[0] * x3.shape[2]
-    mean = (_channel_sum(x3, cdt) / m).astype(cdt)  # pass 1
-    xc = np.subtract(x3, _col(mean, cdt), dtype=cdt)  # pass 2: centre ...
-    var = (_channel_dot(xc, xc) / m).astype(cdt)  # ... then the mean squared deviation
-    return xc, mean, var
+__all__ = ["BatchNorm", "batch_norm_backward", "batch_norm_forward", "batch_stats"]
 
 
 def batch_stats(x):
@@ -119,24 +53,8 @@ def batch_stats(x):
         Per-channel biased variance ``mean((x - mean)**2)``, same dtype as ``mean``.
     """
     check_array(x, "x", min_ndim=2)
-    _, mean, var = _centered_moments(x)
+    _, mean, var = fast.centered_moments(x)  # mean first, then the mean squared deviation
     return mean, var
-
-
-def _normalize(xc, var, weight, bias, eps, shape, dtype):
-    """Shared forward arithmetic: scale the centred ``xc`` (N, C, M) in place into ``xhat``.
-
-    ``xc`` must be a fresh array owned by the caller. Returns ``(y, cache)`` with ``y`` of
-    ``shape`` and ``dtype``.
-    """
-    cdt = xc.dtype
-    inv_std = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(cdt)
-    xhat = xc
-    xhat *= _col(inv_std, cdt)  # in place: xc is not needed any more
-    y = xhat * _col(weight, cdt) if weight is not None else xhat.copy()
-    if bias is not None:
-        y += _col(bias, cdt)
-    return y.reshape(shape).astype(dtype, copy=False), (xhat.reshape(shape), inv_std, weight)
 
 
 def batch_norm_forward(x, weight, bias, eps=1e-5):
@@ -166,14 +84,9 @@ def batch_norm_forward(x, weight, bias, eps=1e-5):
     check_param(weight, "weight", (c,))
     check_param(bias, "bias", (c,))
     eps = check_eps(eps)
-    _check_batch(x)
-    xc, _, var = _centered_moments(x)
-    return _normalize(xc, var, weight, bias, eps, x.shape, x.dtype)
-
-
-def _param_grads(dy3, xhat3):
-    """``(sum(dy * xhat), sum(dy))`` per channel of two ``(N, C, M)`` arrays, as float64."""
-    return _channel_dot(dy3, xhat3), _channel_sum(dy3)
+    check_batch_stats(x)
+    xc, _, var = fast.centered_moments(x)  # xc = x - mu, var = mean(xc**2)
+    return fast.normalize(xc, var, weight, bias, eps, x.shape, x.dtype)  # xhat = xc / sqrt(var + eps); y
 
 
 def batch_norm_backward(dy, cache):
@@ -200,20 +113,8 @@ def batch_norm_backward(dy, cache):
     dbias : numpy.ndarray, shape (C,)
         dL/dbias.
     """
-    xhat, inv_std, weight = cache
-    check_same_shape(dy, "dy", xhat.shape)
-    cdt = xhat.dtype
-    xhat3, g = _as_ncm(xhat), _as_ncm(dy).astype(cdt, copy=False)
-    m = xhat3.shape[0] * xhat3.shape[2]
-    dweight, dbias = _param_grads(g, xhat3)
-    scale = inv_std if weight is None else inv_std * weight.astype(cdt)
-    # dx = scale * (dy - (dbias + xhat * dweight) / m), built in one buffer
-    dx = xhat3 * _col(dweight / m, cdt)
-    dx += _col(dbias / m, cdt)
-    np.subtract(g, dx, out=dx)
-    dx *= _col(scale, cdt)
-    pdt = cdt if weight is None else weight.dtype
-    return dx.reshape(dy.shape).astype(dy.dtype, copy=False), dweight.astype(pdt), dbias.astype(pdt)
+    check_same_shape(dy, "dy", cache[0].shape)
+    return fast.backward(dy, cache)
 
 
 class BatchNorm(NormLayer):
@@ -248,7 +149,7 @@ class BatchNorm(NormLayer):
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=np.float64):
-        self._init_norm(num_features, eps, momentum, affine, dtype)
+        super().__init__(num_features, eps, momentum, affine, dtype)
         self.track_running_stats = bool(track_running_stats)
         self.running_mean = self.running_var = None
         if self.track_running_stats:
@@ -260,26 +161,19 @@ class BatchNorm(NormLayer):
         self.running_var = np.ones(self.num_features, self.dtype)
         self.num_batches_tracked = 0
 
-    def _check_state(self):
-        c = (self.num_features,)
-        if self.affine:
-            check_param(self.weight, "weight", c)
-            check_param(self.bias, "bias", c)
+    def _check_state(self, x):
+        self._check_call(x)
         if self.track_running_stats:
-            check_param(self.running_mean, "running_mean", c)
-            check_param(self.running_var, "running_var", c)
-        check_momentum(self.momentum)
-        check_eps(self.eps)
+            check_param(self.running_mean, "running_mean", (self.num_features,))
+            check_param(self.running_var, "running_var", (self.num_features,))
 
     def forward(self, x):
         """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape."""
-        check_array(x, "x", min_ndim=2)
-        check_channels(x, "x", self.num_features)
-        self._check_state()
+        self._check_state(x)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            m = _check_batch(x)
-            xc, mean, var = _centered_moments(x)
+            m = check_batch_stats(x)
+            xc, mean, var = fast.centered_moments(x)
             if self.training and self.track_running_stats:
                 self.num_batches_tracked += 1
                 f = self._momentum_factor()
@@ -287,9 +181,8 @@ class BatchNorm(NormLayer):
                 self.running_mean = ((1 - f) * self.running_mean + f * mean).astype(self.dtype)
                 self.running_var = ((1 - f) * self.running_var + f * unbiased).astype(self.dtype)
         else:
-            cdt = compute_dtype(x.dtype)
-            xc, var = np.subtract(_as_ncm(x), _col(self.running_mean, cdt), dtype=cdt), self.running_var
-        y, self._cache = _normalize(xc, var, self.weight, self.bias, self.eps, x.shape, x.dtype)
+            xc, var = fast.centered(x, self.running_mean), self.running_var
+        y, self._cache = fast.normalize(xc, var, self.weight, self.bias, self.eps, x.shape, x.dtype)
         self._batch_mode = use_batch
         return y
 
@@ -299,17 +192,13 @@ class BatchNorm(NormLayer):
         After a training-mode forward the gradient flows through the batch statistics; after an
         eval-mode forward the running statistics are constants and ``dx = dy * weight / sqrt(running_var + eps)``.
         """
-        xhat, inv_std, weight = self._last_cache()
-        check_same_shape(dy, "dy", xhat.shape)
+        cache = self._last_cache()
+        check_same_shape(dy, "dy", cache[0].shape)
         if self._batch_mode:
-            dx, dw, db = batch_norm_backward(dy, self._cache)
+            dx, dw, db = fast.backward(dy, cache)
         else:
-            cdt = xhat.dtype
-            g = _as_ncm(dy).astype(cdt, copy=False)
-            scale = inv_std if weight is None else inv_std * weight.astype(cdt)
-            dx = (g * _col(scale, cdt)).reshape(dy.shape).astype(dy.dtype, copy=False)
-            dw, db = (v.astype(self.dtype) for v in _param_grads(g, _as_ncm(xhat)))
-        self.dweight, self.dbias = (dw, db) if self.affine else (None, None)
+            dx, dw, db = fast.eval_backward(dy, cache, self.dtype)
+        self._keep_param_grads(dw, db)
         return dx
 
     def __repr__(self):

@@ -18,10 +18,10 @@ slower than the closed form; the tests check that both give the same gradients.
 """
 import numpy as np
 
-from ._validate import check_array, check_eps, check_param, check_same_shape
-from .batchnorm import _check_batch, _per_channel, _reduce_axes
+from ._standardize import channel_layout
+from ._validate import check_array, check_batch_stats, check_eps, check_param, check_same_shape
 
-__all__ = ["batch_norm_forward_graph", "batch_norm_backward_graph"]
+__all__ = ["batch_norm_backward_graph", "batch_norm_forward_graph"]
 
 
 def batch_norm_forward_graph(x, weight, bias, eps=1e-5):
@@ -43,8 +43,8 @@ def batch_norm_forward_graph(x, weight, bias, eps=1e-5):
     check_param(weight, "weight", (x.shape[1],))
     check_param(bias, "bias", (x.shape[1],))
     eps = check_eps(eps)
-    _check_batch(x)
-    axes, nd = _reduce_axes(x.ndim), x.ndim
+    check_batch_stats(x)
+    axes, view = channel_layout(x.ndim, x.shape[1])
     x = x.astype(np.float64)
     mu = x.mean(axis=axes, keepdims=True)  # step 1
     xmu = x - mu  # step 2
@@ -53,8 +53,8 @@ def batch_norm_forward_graph(x, weight, bias, eps=1e-5):
     std = np.sqrt(var + eps)  # step 5
     istd = 1.0 / std  # step 6
     xhat = xmu * istd  # step 7
-    gx = _per_channel(weight, nd) * xhat  # step 8
-    y = gx + _per_channel(bias, nd)  # step 9
+    gx = weight.reshape(view) * xhat  # step 8
+    y = gx + bias.reshape(view)  # step 9
     return y, (xhat, xmu, istd, std, weight)
 
 
@@ -73,13 +73,13 @@ def batch_norm_backward_graph(dy, cache):
     """
     xhat, xmu, istd, std, weight = cache
     check_same_shape(dy, "dy", xhat.shape)
-    axes, nd = _reduce_axes(xhat.ndim), xhat.ndim
+    axes, view = channel_layout(xhat.ndim, xhat.shape[1])
     m = xhat.size // xhat.shape[1]
     dy = dy.astype(np.float64)
     dbias = dy.sum(axis=axes)  # step 9: y = gx + bias
     dgx = dy
     dweight = (dgx * xhat).sum(axis=axes)  # step 8: gx = weight * xhat
-    dxhat = dgx * _per_channel(weight, nd)
+    dxhat = dgx * weight.reshape(view)
     distd = (dxhat * xmu).sum(axis=axes, keepdims=True)  # step 7: xhat = xmu * istd
     dxmu1 = dxhat * istd
     dstd = -distd / std**2  # step 6: istd = 1 / std

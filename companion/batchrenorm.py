@@ -28,17 +28,16 @@ import numbers
 import numpy as np
 
 from ._layer import NormLayer
-from ._standardize import affine, compute_dtype, moments, normalize_backward, standardize
+from ._standardize import affine, channel_layout, compute_dtype, moments, normalize_backward, standardize
 from ._validate import (
     check_array,
-    check_channels,
+    check_batch_stats,
     check_eps,
-    check_momentum,
     check_param,
     check_same_shape,
 )
 
-__all__ = ["batch_renorm_forward", "batch_renorm_backward", "BatchRenorm"]
+__all__ = ["BatchRenorm", "batch_renorm_backward", "batch_renorm_forward"]
 
 
 def _check_limit(value, name, lowest):
@@ -60,23 +59,10 @@ def _check_running(running_mean, running_std, c):
         raise ValueError(f"running_std must be > 0 in every channel, got min {running_std.min()}")
 
 
-def _check_batch(x):
-    if x.size // x.shape[1] < 2:
-        raise ValueError(
-            f"x: expected more than 1 value per channel when using batch statistics, got input of shape {x.shape} "
-            "(call .eval() to use the running statistics)"
-        )
-
-
-def _layout(ndim, c):
-    """Statistics axes and the broadcast view of a per-channel vector for ``(N, C, *spatial)``."""
-    return (0,) + tuple(range(2, ndim)), (1, c) + (1,) * (ndim - 2)
-
-
 def _renorm_forward(x, weight, bias, running_mean, running_std, r_max, d_max, eps):
     """Validated forward; also returns the batch mean and std (shape (C,), float64) for the running update."""
     c = x.shape[1]
-    axes, view = _layout(x.ndim, c)
+    axes, view = channel_layout(x.ndim, c)
     cdt = compute_dtype(x.dtype)
     mean, var = moments(x, axes)
     z, inv_std = standardize(x, mean, var, eps)
@@ -97,10 +83,8 @@ def batch_renorm_forward(x, weight, bias, running_mean, running_std, r_max=3.0, 
     ----------
     x : numpy.ndarray, shape (N, C) or (N, C, *spatial)
         Floating-point input; at least two values per channel.
-    weight : numpy.ndarray, shape (C,), or None
-        Scale gamma; ``None`` means 1.
-    bias : numpy.ndarray, shape (C,), or None
-        Shift beta; ``None`` means 0.
+    weight, bias : numpy.ndarray, shape (C,), or None
+        Scale gamma and shift beta; ``None`` means 1 and 0 respectively.
     running_mean : numpy.ndarray, shape (C,)
         Running mean ``mu`` used for the correction ``d``.
     running_std : numpy.ndarray, shape (C,), all > 0
@@ -129,7 +113,7 @@ def batch_renorm_forward(x, weight, bias, running_mean, running_std, r_max=3.0, 
     r_max = _check_limit(r_max, "r_max", 1.0)
     d_max = _check_limit(d_max, "d_max", 0.0)
     eps = check_eps(eps)
-    _check_batch(x)
+    check_batch_stats(x)
     y, cache, _, _ = _renorm_forward(x, weight, bias, running_mean, running_std, r_max, d_max, eps)
     return y, cache
 
@@ -144,23 +128,14 @@ def batch_renorm_backward(dy, cache):
         dweight = sum(dy * xhat) = r * sum(dy * z) + d * sum(dy)
         dbias   = sum(dy)
 
-    Parameters
-    ----------
-    dy : numpy.ndarray, shape of the forward input (N, C, *spatial)
-        Upstream gradient dL/dy.
-    cache : tuple
-        The cache returned by :func:`batch_renorm_forward`.
-
-    Returns
-    -------
-    dx : numpy.ndarray, shape and dtype of dy
-    dweight : numpy.ndarray, shape (C,)
-    dbias : numpy.ndarray, shape (C,)
+    ``dy`` is the upstream gradient dL/dy, of the forward input's shape (N, C, *spatial), and ``cache`` the
+    forward's cache. Returns ``(dx, dweight, dbias)``: ``dx`` with the shape and dtype of ``dy``, the
+    parameter gradients of shape (C,).
     """
     z, inv_std, r, d, weight = cache
     check_same_shape(dy, "dy", z.shape)
     c = z.shape[1]
-    axes, view = _layout(z.ndim, c)
+    axes, view = channel_layout(z.ndim, c)
     r_c, d_c = r.reshape(c), d.reshape(c)
     w_eff = r_c if weight is None else weight.astype(z.dtype) * r_c
     dx, dw_z, dbias = normalize_backward(dy, (z, inv_std, axes, w_eff, (c,), view))
@@ -174,10 +149,9 @@ class BatchRenorm(NormLayer):
 
     Parameters
     ----------
-    num_features : int
-        Number of channels ``C`` (axis 1 of the input).
-    eps : float
-        Added to the batch variance inside the square root.
+    num_features, eps
+        Number of channels ``C`` (axis 1 of the input); ``eps`` is added to the batch variance inside the
+        square root.
     momentum : float in [0, 1] or None
         ``running = (1 - momentum) * running + momentum * batch`` (PyTorch's convention), for the
         running mean and the running standard deviation; ``None`` is the cumulative average.
@@ -206,7 +180,7 @@ class BatchRenorm(NormLayer):
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, r_max=3.0, d_max=5.0, affine=True, dtype=np.float64):
-        self._init_norm(num_features, eps, momentum, affine, dtype)
+        super().__init__(num_features, eps, momentum, affine, dtype)
         self.r_max = _check_limit(r_max, "r_max", 1.0)
         self.d_max = _check_limit(d_max, "d_max", 0.0)
         self.reset_running_stats()
@@ -220,19 +194,13 @@ class BatchRenorm(NormLayer):
 
     def forward(self, x):
         """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape."""
-        check_array(x, "x", min_ndim=2)
-        check_channels(x, "x", self.num_features)
+        eps = self._check_call(x)
         c = self.num_features
-        if self.affine:
-            check_param(self.weight, "weight", (c,))
-            check_param(self.bias, "bias", (c,))
         _check_running(self.running_mean, self.running_std, c)
         r_max = _check_limit(self.r_max, "r_max", 1.0)
         d_max = _check_limit(self.d_max, "d_max", 0.0)
-        check_momentum(self.momentum)
-        eps = check_eps(self.eps)
         if self.training:
-            _check_batch(x)
+            check_batch_stats(x)
             y, cache, mean, std = _renorm_forward(
                 x, self.weight, self.bias, self.running_mean, self.running_std, r_max, d_max, eps
             )
@@ -243,7 +211,7 @@ class BatchRenorm(NormLayer):
             self.running_std = ((1 - f) * self.running_std + f * std).astype(self.dtype)
         else:
             # y = weight * (x - running_mean) / running_std + bias
-            axes, view = _layout(x.ndim, c)
+            axes, view = channel_layout(x.ndim, c)
             cdt = compute_dtype(x.dtype)
             inv_std = (1.0 / self.running_std.astype(np.float64)).astype(cdt).reshape(view)
             z = (x.astype(cdt, copy=False) - self.running_mean.astype(cdt).reshape(view)) * inv_std
@@ -263,13 +231,13 @@ class BatchRenorm(NormLayer):
         if r is not None:
             dx, dw, db = batch_renorm_backward(dy, self._cache)
         else:
-            axes, view = _layout(z.ndim, self.num_features)
+            axes, view = channel_layout(z.ndim, self.num_features)
             g = dy.astype(z.dtype, copy=False)
             scale = inv_std if weight is None else inv_std * weight.astype(z.dtype).reshape(view)
             dx = (g * scale).astype(dy.dtype, copy=False)
             dw = (g * z).sum(axis=axes, dtype=np.float64).astype(self.dtype)
             db = g.sum(axis=axes, dtype=np.float64).astype(self.dtype)
-        self.dweight, self.dbias = (dw, db) if self.affine else (None, None)
+        self._keep_param_grads(dw, db)
         return dx
 
     def __repr__(self):

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._validate import as_generator, check_array, check_param, check_probability
 
-__all__ = ["dropconnect_forward", "dropconnect_backward"]
+__all__ = ["dropconnect_backward", "dropconnect_forward"]
 
 
 def dropconnect_forward(x, weight, bias, p=0.5, training=True, rng=None):

@@ -16,24 +16,15 @@ Both give ``E[y_train] = y_eval``.
 import numpy as np
 
 from ._layer import Layer
-from ._validate import as_generator, check_array, check_probability
+from ._validate import as_generator, check_array, check_mask, check_probability
 
 __all__ = [
-    "dropout_forward",
-    "dropout_backward",
-    "original_dropout_forward",
-    "original_dropout_backward",
     "Dropout",
+    "dropout_backward",
+    "dropout_forward",
+    "original_dropout_backward",
+    "original_dropout_forward",
 ]
-
-
-def _check_mask(mask, shape):
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
-        raise TypeError(f"mask must be the boolean keep-mask returned by the forward pass, got {type(mask).__name__}"
-                        + (f" of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else ""))
-    if mask.shape != tuple(shape):
-        raise ValueError(f"mask must have the shape of dy {tuple(shape)}, got {mask.shape}")
-    return mask
 
 
 def keep_mask(shape, p, rng=None):
@@ -103,7 +94,7 @@ def dropout_backward(dy, mask, p):
         ``dy * mask / (1 - p)`` (zeros when ``p == 1``).
     """
     check_array(dy, "dy")
-    _check_mask(mask, dy.shape)
+    check_mask(mask, dy.shape)
     p = check_probability(p)
     if p == 1.0:
         return np.zeros_like(dy)
@@ -127,7 +118,7 @@ def original_dropout_forward(x, p=0.5, training=True, rng=None):
 def original_dropout_backward(dy, mask):
     """Gradient of :func:`original_dropout_forward` in training: ``dy * mask``."""
     check_array(dy, "dy")
-    _check_mask(mask, dy.shape)
+    check_mask(mask, dy.shape)
     return dy * mask
 
 

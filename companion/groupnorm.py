@@ -14,7 +14,7 @@ parameters); ``G = C`` is instance normalization.  This is
 from ._standardize import normalize_backward, normalize_forward
 from ._validate import check_array, check_eps, check_param, check_positive_int, check_same_shape
 
-__all__ = ["group_norm_forward", "group_norm_backward"]
+__all__ = ["group_norm_backward", "group_norm_forward"]
 
 
 def group_norm_forward(x, num_groups, weight, bias, eps=1e-5):
@@ -30,8 +30,7 @@ def group_norm_forward(x, num_groups, weight, bias, eps=1e-5):
         Per-channel scale gamma; ``None`` means 1.
     bias : numpy.ndarray, shape (C,), or None
         Per-channel shift beta; ``None`` means 0.
-    eps : float
-        Added to the variance inside the square root.
+    eps : float, added to the variance inside the square root
 
     Returns
     -------
@@ -59,20 +58,9 @@ def group_norm_forward(x, num_groups, weight, bias, eps=1e-5):
 
 
 def group_norm_backward(dy, cache):
-    """Gradient of :func:`group_norm_forward`.
+    """Gradient of :func:`group_norm_forward`, given the upstream gradient ``dy`` (N, C, *S) and the forward's ``cache``.
 
-    Parameters
-    ----------
-    dy : numpy.ndarray, shape (N, C, *S)
-        Upstream gradient dL/dy.
-    cache : tuple
-        The cache returned by :func:`group_norm_forward`.
-
-    Returns
-    -------
-    dx : numpy.ndarray, shape (N, C, *S), dtype of dy
-    dweight : numpy.ndarray, shape (C,)
-    dbias : numpy.ndarray, shape (C,)
+    Returns ``(dx, dweight, dbias)``: ``dx`` with the shape and dtype of ``dy``; ``dweight`` and ``dbias`` of shape (C,).
     """
     shape, inner = cache
     check_same_shape(dy, "dy", shape)

@@ -12,7 +12,7 @@ without running statistics, PyTorch's default; training and evaluation are then 
 from ._standardize import normalize_backward, normalize_forward
 from ._validate import check_array, check_eps, check_param, check_same_shape
 
-__all__ = ["instance_norm_forward", "instance_norm_backward"]
+__all__ = ["instance_norm_backward", "instance_norm_forward"]
 
 
 def instance_norm_forward(x, weight=None, bias=None, eps=1e-5):
@@ -23,18 +23,15 @@ def instance_norm_forward(x, weight=None, bias=None, eps=1e-5):
     x : numpy.ndarray, shape (N, C, *S)
         Floating-point input with at least one spatial axis and at least two spatial positions
         (``prod(S) >= 2``).
-    weight : numpy.ndarray, shape (C,), or None
-        Per-channel scale gamma; ``None`` means 1.
-    bias : numpy.ndarray, shape (C,), or None
-        Per-channel shift beta; ``None`` means 0.
+    weight, bias : numpy.ndarray, shape (C,), or None
+        Per-channel scale gamma and shift beta; ``None`` means 1 and 0 respectively.
     eps : float
         Added to the variance inside the square root.
 
     Returns
     -------
-    y : numpy.ndarray, shape and dtype of x
-    cache : tuple
-        What :func:`instance_norm_backward` needs: ``(xhat, inv_std, axes, weight, param_shape,
+    y, cache
+        ``y`` has the shape and dtype of x; ``cache`` is what :func:`instance_norm_backward` needs: ``(xhat, inv_std, axes, weight, param_shape,
         param_view)`` with ``xhat`` (shape of x, compute dtype), ``1/sqrt(var + eps)`` of shape
         (N, C, 1, ..., 1), the spatial axes, the weight (or None), ``(C,)`` and ``(1, C, 1, ..., 1)``.
     """
@@ -53,20 +50,9 @@ def instance_norm_forward(x, weight=None, bias=None, eps=1e-5):
 
 
 def instance_norm_backward(dy, cache):
-    """Gradient of :func:`instance_norm_forward`.
+    """Gradient of :func:`instance_norm_forward`, given the upstream gradient ``dy`` (N, C, *S) and the forward's ``cache``.
 
-    Parameters
-    ----------
-    dy : numpy.ndarray, shape (N, C, *S)
-        Upstream gradient dL/dy.
-    cache : tuple
-        The cache returned by :func:`instance_norm_forward`.
-
-    Returns
-    -------
-    dx : numpy.ndarray, shape (N, C, *S), dtype of dy
-    dweight : numpy.ndarray, shape (C,)
-    dbias : numpy.ndarray, shape (C,)
+    Returns ``(dx, dweight, dbias)``: ``dx`` with the shape and dtype of ``dy``; ``dweight`` and ``dbias`` of shape (C,).
     """
     check_same_shape(dy, "dy", cache[0].shape)
     return normalize_backward(dy, cache)

@@ -12,7 +12,7 @@ x.shape[1:], weight, bias, eps)``.
 from ._standardize import normalize_backward, normalize_forward
 from ._validate import check_array, check_eps, check_param, check_same_shape
 
-__all__ = ["layer_norm_forward", "layer_norm_backward"]
+__all__ = ["layer_norm_backward", "layer_norm_forward"]
 
 
 def layer_norm_forward(x, weight, bias, eps=1e-5):
@@ -23,10 +23,8 @@ def layer_norm_forward(x, weight, bias, eps=1e-5):
     x : numpy.ndarray, shape (N, *F)
         Floating-point input with at least two axes; each of the N samples is normalized over
         its ``prod(F)`` values.
-    weight : numpy.ndarray, shape F (= x.shape[1:]), or None
-        Element-wise scale gamma; ``None`` means 1.
-    bias : numpy.ndarray, shape F, or None
-        Element-wise shift beta; ``None`` means 0.
+    weight, bias : numpy.ndarray, shape F (= x.shape[1:]), or None
+        Element-wise scale gamma and shift beta; ``None`` means 1 and 0 respectively.
     eps : float
         Added to the variance inside the square root.
 

@@ -21,10 +21,10 @@ import numpy as np
 from ._validate import as_generator, check_array, check_probability
 
 __all__ = [
-    "spatial_dropout_forward",
-    "spatial_dropout_backward",
-    "locked_dropout_forward",
     "locked_dropout_backward",
+    "locked_dropout_forward",
+    "spatial_dropout_backward",
+    "spatial_dropout_forward",
 ]
 
 
@@ -126,10 +126,8 @@ def locked_dropout_forward(x, p=0.5, training=True, rng=None, batch_first=False)
         A batch of N sequences of T steps with D features.
     p : float in [0, 1]
         Probability of dropping each feature of each sequence.
-    training : bool
-        If False, the identity.
-    rng : None, int or numpy.random.Generator
-        Source of randomness (an int is a seed).
+    training, rng
+        As in :func:`spatial_dropout_forward` (``training=False`` is the identity; ``rng`` a seed or Generator).
     batch_first : bool
         Layout of x, as the ``batch_first`` argument of ``torch.nn.LSTM``: time first (default) or batch first.
 

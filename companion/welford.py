@@ -24,7 +24,7 @@ import numpy as np
 
 from ._validate import check_array
 
-__all__ = ["one_pass_stats", "welford_stats", "merge_moments"]
+__all__ = ["merge_moments", "one_pass_stats", "welford_stats"]
 
 
 def _check_samples(x):

@@ -1,4 +1,8 @@
-"""Shared test fixtures: a seeded generator and the torch devices to compare on."""
+"""Shared test fixture: a seeded generator.
+
+The torch devices to compare on are not a fixture: parity tests parametrize over
+``companion.tools.oracle.torch_devices()`` (``cpu``, plus ``cuda`` when available).
+"""
 import numpy as np
 import pytest
 

@@ -7,7 +7,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 import companion as c
 from companion.folding import fold_bn_weights
-from companion.oracle import to_numpy
+from companion.tools.oracle import to_numpy
 
 
 def _trained_bn(num_features, rng, steps=5, shape_tail=()):

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 import companion as c
-from companion.oracle import assert_parity, to_numpy, to_torch, torch_devices
+from companion.tools.oracle import assert_parity, to_numpy, to_torch, torch_devices
 
 DTYPES = [np.float64, np.float32]
 SHAPES = [(16, 5), (8, 4, 6), (6, 3, 5, 4)]

@@ -15,7 +15,7 @@ import numpy as np
 from . import registry, sandbox
 from .results import FAIL, PASS, TODO, Result
 
-__all__ = ["check", "LOG_ENV"]
+__all__ = ["LOG_ENV", "check"]
 
 #: Environment variable naming a file to which every check appends one JSON line (used by the grading CLI).
 LOG_ENV = "ND_EXERCISES_LOG"
@@ -38,53 +38,48 @@ def _case_text(case):
 
 
 def _type_text(desc):
-    kind = desc[0]
-    if kind == "none":
+    if desc.kind == "none":
         return "None"
-    if kind == "array":
-        return f"a {desc[4]} of dtype {desc[2]}"
-    if kind == "sequence":
-        return f"a {desc[1]} of {len(desc[2])} items"
-    return f"a {desc[1]}"
+    if desc.kind == "array":
+        return f"a {desc.type_name} of dtype {desc.dtype}"
+    if desc.kind == "sequence":
+        return f"a {desc.type_name} of {len(desc.items)} items"
+    return f"a {desc.type_name}"
 
 
 def _item_problem(desc, ref, label, n_outputs):
     """Why one returned item is not an array like ``ref`` (``None`` when its type, shape and dtype fit)."""
-    kind = desc[0]
-    if ref[0] == "scalar":  # the reference returns a number: accept a real number or a 0-d array
-        if (kind == "scalar" and desc[2] is not None) or (kind == "array" and desc[3] == () and desc[1] is not None):
+    if ref.kind == "scalar":  # the reference returns a number: accept a real number or a 0-d array
+        if _item_array(desc) is not None and (desc.kind == "scalar" or desc.shape == ()):
             return None
         return f"{label} is {_type_text(desc)}, expected a number"
-    if kind == "none":
+    if desc.kind == "none":
         return f"{label} is None: did you forget a `return` statement?"
-    if kind == "sequence":
-        if n_outputs == 1 and desc[1] == "tuple" and desc[2] and desc[2][0][0] == "array":
+    if desc.kind == "sequence":
+        if n_outputs == 1 and desc.type_name == "tuple" and desc.items and desc.items[0].kind == "array":
             return (f"it returned {_type_text(desc)}, expected only the array {label} "
                     "(this exercise returns no cache)")
         return f"{label} is {_type_text(desc)}, expected a numpy.ndarray"
-    if kind != "array":
-        hint = " (call .detach().numpy() on a torch tensor)" if desc[1].startswith("torch.") else ""
+    if desc.kind != "array":
+        hint = " (call .detach().numpy() on a torch tensor)" if desc.type_name.startswith("torch.") else ""
         return f"{label} is {_type_text(desc)}, expected a numpy.ndarray{hint}"
-    _, _, dtype, shape, _ = desc
-    if shape != ref[3]:
-        return f"{label} has shape {_shape_text(shape)}, expected {_shape_text(ref[3])}"
-    if dtype != ref[2]:
-        return f"{label} has dtype {dtype}, expected {ref[2]}"
+    if desc.shape != ref.shape:
+        return f"{label} has shape {_shape_text(desc.shape)}, expected {_shape_text(ref.shape)}"
+    if desc.dtype != ref.dtype:
+        return f"{label} has dtype {desc.dtype}, expected {ref.dtype}"
     return None
 
 
 def _structure_problem(desc, ref, names):
     """Why a returned value does not have the reference's structure, or ``None``."""
-    if ref[0] != "sequence":
+    if ref.kind != "sequence":
         return _item_problem(desc, ref, names[0], 1)
-    want = f"a tuple of {len(ref[2])} arrays ({', '.join(names)})"
-    if desc[0] == "none":
+    want = f"a tuple of {len(ref.items)} arrays ({', '.join(names)})"
+    if desc.kind == "none":
         return f"it returned None, expected {want}: did you forget a `return` statement?"
-    if desc[0] != "sequence":
+    if desc.kind != "sequence" or len(desc.items) != len(ref.items):
         return f"it returned {_type_text(desc)}, expected {want}"
-    if len(desc[2]) != len(ref[2]):
-        return f"it returned {_type_text(desc)}, expected {want}"
-    for item, ref_item, label in zip(desc[2], ref[2], names):
+    for item, ref_item, label in zip(desc.items, ref.items, names, strict=False):
         problem = _item_problem(item, ref_item, label, len(names))
         if problem:
             return problem
@@ -93,16 +88,16 @@ def _structure_problem(desc, ref, names):
 
 def _item_array(item):
     """The plain ndarray of a described array, or of a described real number (0-d), else ``None``."""
-    if item[0] == "array":
-        return item[1]
-    if item[0] == "scalar" and item[2] is not None:
-        return np.array(item[2], dtype=np.float64)
+    if item.kind == "array":
+        return item.data
+    if item.kind == "scalar" and item.value is not None:
+        return np.array(item.value, dtype=np.float64)
     return None
 
 
 def _arrays(desc):
     """The plain ndarrays of a (structurally valid) description, as a tuple."""
-    items = desc[2] if desc[0] == "sequence" else [desc]
+    items = desc.items if desc.kind == "sequence" else [desc]
     return tuple(_item_array(item) for item in items)
 
 
@@ -142,12 +137,12 @@ def _reference_outputs(ex, cases):
     """Run the reference on copies of the cases; returns the descriptions (cached on the exercise)."""
     cached = getattr(ex, "_expected_cache", None)
     if cached is None:
-        report = sandbox._run_all(ex.reference, _copy(cases))
-        for outcome in report:
-            if outcome[0] != "ok":
-                info = outcome[1]
-                raise RuntimeError(f"the reference of {ex.name!r} raised {info['type']}: {info['message']}")
-        cached = [outcome[1] for outcome in report]
+        outcomes = sandbox.run_inline(ex.reference, _copy(cases))
+        for outcome in outcomes:
+            if not outcome.ok:
+                info = outcome.error
+                raise RuntimeError(f"the reference of {ex.name!r} raised {info.type}: {info.message}")
+        cached = [outcome.value for outcome in outcomes]
         ex._expected_cache = cached
     return cached
 
@@ -163,11 +158,11 @@ def _mutant_outputs(ex, mutant, cases):
     cache = ex.__dict__.setdefault("_mutant_cache", {})
     if mutant.name not in cache:
         outs = []
-        for outcome in sandbox._run_all(mutant.fn, _copy(cases)):
-            if outcome[0] != "ok":
+        for outcome in sandbox.run_inline(mutant.fn, _copy(cases)):
+            if not outcome.ok:
                 outs = None
                 break
-            arrays = _arrays(outcome[1])
+            arrays = _arrays(outcome.value)
             if any(a is None for a in arrays):
                 outs = None
                 break
@@ -199,14 +194,76 @@ def _hint_of(ex, name):
 
 # ---------------------------------------------------------------------------------------------- code exercises
 def _error_result(ex, info, report):
-    if info["not_implemented"]:
+    if info.not_implemented:
         return Result(ex.name, TODO, f"Replace `raise NotImplementedError` in {ex.name} with your code, "
                       "then run this check again.")
-    summary = f"Your function raised {info['type']}: {info['message']}".rstrip(": ")
-    if not info["frames"] and info["type"] == "TypeError":
+    summary = f"Your function raised {info.type}: {info.message}".rstrip(": ")
+    if not info.frames and info.type == "TypeError":
         summary += f"\nThe checker calls it as {ex.call} (all arguments by position)."
-    return Result(ex.name, FAIL, summary, trace=info["frames"], output=report.output,
+    return Result(ex.name, FAIL, summary, trace=info.frames, output=report.output,
                   output_total=report.output_total)
+
+
+def _run_problem(ex, report):
+    """A failing Result when the run itself went wrong (too slow, crashed, raised), else ``None``."""
+    out_kw = dict(output=report.output, output_total=report.output_total)
+    if report.status == "timeout":
+        limit = sandbox.TIME_LIMIT if ex.time_limit is None else ex.time_limit
+        return Result(ex.name, FAIL, f"Too slow: stopped after {limit:g} s (a correct solution needs well under "
+                      "a second). Look for an endless loop, or a Python loop over every entry that NumPy can do "
+                      "in one vectorized operation.", **out_kw)
+    if report.status == "crashed":
+        return Result(ex.name, FAIL, f"Your function ended the process: {report.detail}.", **out_kw)
+    if report.outcomes and not report.outcomes[-1].ok:
+        return _error_result(ex, report.outcomes[-1].error, report)
+    return None
+
+
+def _form_problem(cases, outcomes, outputs, expected, names):
+    """What is wrong with the form of the outputs (type, shape, dtype, NaN/inf, inputs modified), or ``None``."""
+    for case, outs, exps in zip(cases, outputs, expected, strict=False):
+        problem = _nonfinite_problem(outs, exps, names)
+        if problem:
+            return f"For {_case_text(case)}, {problem}"
+    for outcome in outcomes:
+        if outcome.modified:
+            which = ", ".join(f"`{k}`" for k in outcome.modified)
+            return (f"Your function modified its input {which} in place. Leave the inputs untouched: build new "
+                    "arrays (e.g. `x = x - mean` rather than `x -= mean`).")
+    return None
+
+
+def _value_problem(ex, cases, outputs, expected):
+    """``(summary, mutant or None)`` when the values are wrong, else ``None``."""
+    names = ex.output_names
+    wrong = _wrong_outputs(outputs, expected, ex)
+    if not wrong:
+        return None
+    n_cases = len({i for i, _ in wrong})
+    bad_names = [names[k] for k in sorted({k for _, k in wrong})]
+    first_case, first_k = min(wrong)
+    diff = np.max(np.abs(_as_float(outputs[first_case][first_k]) - _as_float(expected[first_case][first_k])))
+    summary = (f"{' and '.join(bad_names)} {'differs' if len(bad_names) == 1 else 'differ'} from the "
+               f"expected values on {n_cases} of {len(cases)} hidden cases (e.g. for "
+               f"{_case_text(cases[first_case])}, by up to {diff:.2g}).")
+    return summary, _explaining_mutant(ex, cases, outputs, wrong)
+
+
+def _wrong_result(ex, cases, outputs, expected, out_kw):
+    """A failing Result for wrong values (through the exercise's own grader, if any), else ``None``."""
+    if ex.grader is not None:
+        verdict = ex.grader(cases, outputs, ex)
+        if verdict is None:
+            return None
+        summary, mutant_name = verdict
+        return Result(ex.name, FAIL, summary, hint=_hint_of(ex, mutant_name), misconception=mutant_name, **out_kw)
+    problem = _value_problem(ex, cases, outputs, expected)
+    if problem is None:
+        return None
+    summary, mutant = problem
+    if mutant is None:
+        return Result(ex.name, FAIL, summary, **out_kw)
+    return Result(ex.name, FAIL, summary, hint=mutant.hint, misconception=mutant.name, **out_kw)
 
 
 def grade_code(ex, fn):
@@ -227,56 +284,24 @@ def grade_code(ex, fn):
                       f"got {_type_text(sandbox.describe(fn, top=False))}.")
     cases = ex.make_cases()
     expected_desc = _reference_outputs(ex, cases)
-    names = ex.output_names
     report = sandbox.run_cases(fn, cases, ex.time_limit)
     out_kw = dict(output=report.output, output_total=report.output_total)
-    if report.status == "timeout":
-        limit = sandbox.TIME_LIMIT if ex.time_limit is None else ex.time_limit
-        return Result(ex.name, FAIL, f"Too slow: stopped after {limit:g} s (a correct solution needs well under "
-                      "a second). Look for an endless loop, or a Python loop over every entry that NumPy can do "
-                      "in one vectorized operation.", **out_kw)
-    if report.status == "crashed":
-        return Result(ex.name, FAIL, f"Your function ended the process: {report.detail}.", **out_kw)
-    last = report.outcomes[-1] if report.outcomes else None
-    if last is not None and last[0] == "error":
-        return _error_result(ex, last[1], report)
-    outputs, expected = [], []
-    for case, outcome, ref in zip(cases, report.outcomes, expected_desc):
-        problem = _structure_problem(outcome[1], ref, names)
+    failed = _run_problem(ex, report)
+    if failed is not None:
+        return failed
+    for case, outcome, ref in zip(cases, report.outcomes, expected_desc, strict=False):
+        problem = _structure_problem(outcome.value, ref, ex.output_names)
         if problem:
             return Result(ex.name, FAIL, f"Wrong return value for {_case_text(case)}: {problem}.".replace("..", "."),
                           **out_kw)
-        outputs.append(_arrays(outcome[1]))
-        expected.append(_arrays(ref))
-    for case, outs, exps in zip(cases, outputs, expected):
-        problem = _nonfinite_problem(outs, exps, names)
-        if problem:
-            return Result(ex.name, FAIL, f"For {_case_text(case)}, {problem}", **out_kw)
-    for case, outcome in zip(cases, report.outcomes):
-        if outcome[2]:
-            which = ", ".join(f"`{k}`" for k in outcome[2])
-            return Result(ex.name, FAIL, f"Your function modified its input {which} in place. Leave the inputs "
-                          "untouched: build new arrays (e.g. `x = x - mean` rather than `x -= mean`).", **out_kw)
-    if ex.grader is not None:
-        verdict = ex.grader(cases, outputs, ex)
-        if verdict is not None:
-            summary, mutant_name = verdict
-            return Result(ex.name, FAIL, summary, hint=_hint_of(ex, mutant_name), misconception=mutant_name,
-                          **out_kw)
-    else:
-        wrong = _wrong_outputs(outputs, expected, ex)
-        if wrong:
-            n_cases = len({i for i, _ in wrong})
-            bad_names = [names[k] for k in sorted({k for _, k in wrong})]
-            first_case, first_k = min(wrong)
-            diff = np.max(np.abs(_as_float(outputs[first_case][first_k]) - _as_float(expected[first_case][first_k])))
-            summary = (f"{' and '.join(bad_names)} {'differs' if len(bad_names) == 1 else 'differ'} from the "
-                       f"expected values on {n_cases} of {len(cases)} hidden cases (e.g. for "
-                       f"{_case_text(cases[first_case])}, by up to {diff:.2g}).")
-            mutant = _explaining_mutant(ex, cases, outputs, wrong)
-            if mutant is None:
-                return Result(ex.name, FAIL, summary, **out_kw)
-            return Result(ex.name, FAIL, summary, hint=mutant.hint, misconception=mutant.name, **out_kw)
+    outputs = [_arrays(outcome.value) for outcome in report.outcomes]
+    expected = [_arrays(ref) for ref in expected_desc]
+    problem = _form_problem(cases, report.outcomes, outputs, expected, ex.output_names)
+    if problem:
+        return Result(ex.name, FAIL, problem, **out_kw)
+    wrong = _wrong_result(ex, cases, outputs, expected, out_kw)
+    if wrong is not None:
+        return wrong
     summary = f"Right on all {len(cases)} hidden test cases."
     if ex.explanation:
         summary += " " + ex.explanation

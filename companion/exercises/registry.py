@@ -19,22 +19,23 @@ import pkgutil
 import sys
 import traceback
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "Mutant",
     "CodeExercise",
+    "Mutant",
     "Question",
+    "discover",
+    "exercises",
+    "get",
+    "load_errors",
+    "names",
     "register_code",
     "register_question",
-    "get",
-    "names",
-    "exercises",
-    "discover",
-    "load_errors",
 ]
 
 _REGISTRY = {}

@@ -9,7 +9,7 @@ The verdict is spelled out in text (not colour alone); there are no scripts and 
 """
 import html
 
-__all__ = ["Result", "PASS", "FAIL", "TODO"]
+__all__ = ["FAIL", "PASS", "TODO", "Result"]
 
 PASS, FAIL, TODO = "pass", "fail", "todo"
 

@@ -27,7 +27,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["TIME_LIMIT", "OUTPUT_LIMIT", "USE_FORK", "RunReport", "run_cases", "describe"]
+__all__ = [
+    "OUTPUT_LIMIT",
+    "TIME_LIMIT",
+    "USE_FORK",
+    "CaseOutcome",
+    "Described",
+    "ErrorInfo",
+    "RunReport",
+    "describe",
+    "run_cases",
+    "run_inline",
+]
 
 #: Seconds allowed for all the cases of one check together.
 TIME_LIMIT = 3.0
@@ -49,6 +60,49 @@ _EXCLUDED_DIRS = tuple(
 _CELL_FILE = re.compile(r"ipykernel_\d+[/\\]\d+\.py$")
 
 
+# ------------------------------------------------------------------ plain descriptions of returned values
+@dataclass(frozen=True)
+class Described:
+    """A plain, picklable description of a returned value: its ``kind`` and what matters for that kind.
+
+    ``kind`` is ``"none"``, ``"array"`` (``data``: a plain copy, ``None`` for a non-numeric dtype; ``dtype``
+    as text; ``shape``), ``"sequence"`` (a tuple or list at the top level: ``items``, each described),
+    ``"scalar"`` (``value``: a float for real numbers, else ``None``) or ``"other"``. ``type_name`` is the
+    name of the value's type (qualified for non-builtin ``other`` values).
+    """
+
+    kind: str
+    type_name: str
+    data: object = None
+    dtype: str = None
+    shape: tuple = None
+    items: list = None
+    value: object = None
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An exception raised by the submission: type, message, the reader's own frames (at most 8)."""
+
+    type: str
+    message: str
+    frames: list
+    not_implemented: bool
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """One case: ``value`` and the array arguments ``modified`` in place, or the ``error`` it raised."""
+
+    value: object = None
+    modified: tuple = ()
+    error: ErrorInfo = None
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
 @dataclass
 class RunReport:
     """What happened when the submission ran.
@@ -58,11 +112,8 @@ class RunReport:
     status : {"done", "timeout", "crashed"}
         ``done``: every case ran or one raised (see ``outcomes``); ``timeout``: stopped at the time
         limit; ``crashed``: the process ended without reporting (e.g. ``os._exit`` or a segfault).
-    outcomes : list of tuple
-        One per case that ran: ``("ok", value, modified)`` with ``value`` from :func:`describe` and
-        ``modified`` the names of the array arguments changed in place, or ``("error", info)`` with
-        ``info`` a dict (``type``, ``message``, ``frames``, ``not_implemented``); running stops at
-        the first error.
+    outcomes : list of CaseOutcome
+        One per case that ran; running stops at the first error.
     output : str
         Printed output (stdout and stderr, including warnings), at most :data:`OUTPUT_LIMIT` characters.
     output_total : int
@@ -113,26 +164,23 @@ def describe(value, top=True):
 
     Returns
     -------
-    tuple
-        ``("none",)``; ``("array", data, dtype_str, shape, type_name)`` where ``data`` is a plain
-        ndarray copy (``None`` for non-numeric dtypes) taken through ``numpy.ndarray.view`` so that a
-        subclass cannot change what is compared; ``("sequence", type_name, [items])``;
-        ``("scalar", type_name, value)`` (``value`` a float for real numbers, else ``None``); or
-        ``("other", type_name)``.
+    Described
+        An array's ``data`` is a plain ndarray copy (``None`` for non-numeric dtypes) taken through
+        ``numpy.ndarray.view``, so that a subclass cannot change what is compared.
     """
     if value is None:
-        return ("none",)
+        return Described("none", "NoneType")
     if isinstance(value, np.ndarray):
         base = np.ndarray.view(value, np.ndarray)
         data = np.array(base, copy=True) if base.dtype.kind in _NUMERIC_KINDS else None
-        return ("array", data, str(base.dtype), tuple(base.shape), type(value).__name__)
+        return Described("array", type(value).__name__, data=data, dtype=str(base.dtype), shape=tuple(base.shape))
     if top and isinstance(value, (tuple, list)):
-        return ("sequence", type(value).__name__, [describe(v, top=False) for v in value])
+        return Described("sequence", type(value).__name__, items=[describe(v, top=False) for v in value])
     if isinstance(value, (bool, int, float, complex, np.generic)):
         real = isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
-        return ("scalar", type(value).__name__, float(value) if real else None)
+        return Described("scalar", type(value).__name__, value=float(value) if real else None)
     module = type(value).__module__
-    return ("other", type(value).__qualname__ if module == "builtins" else f"{module}.{type(value).__qualname__}")
+    return Described("other", type(value).__qualname__ if module == "builtins" else f"{module}.{type(value).__qualname__}")
 
 
 def _is_reader_frame(filename):
@@ -162,12 +210,7 @@ def _exception_info(exc):
                 frames.append((_short_filename(fr.filename), fr.lineno, fr.name, (fr.line or "").strip()[:200]))
     except BaseException:  # pragma: no cover - a traceback that cannot be read
         frames = []
-    return {
-        "type": type(exc).__name__,
-        "message": _safe_str(exc),
-        "frames": frames[-8:],
-        "not_implemented": isinstance(exc, NotImplementedError),
-    }
+    return ErrorInfo(type(exc).__name__, _safe_str(exc), frames[-8:], isinstance(exc, NotImplementedError))
 
 
 def _unchanged(before, after):
@@ -185,8 +228,12 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     sys.stderr.write(f"{category.__name__}: {_safe_str(message)}{where}\n")
 
 
-def _run_all(fn, cases):
-    """Call ``fn`` positionally on every case; stop at the first exception."""
+def run_inline(fn, cases):
+    """Call ``fn`` positionally on every case in this process, without a time limit; stop at the first exception.
+
+    For trusted code (an exercise's reference and mutants); a reader's submission goes through
+    :func:`run_cases`. Returns a list of :class:`CaseOutcome`.
+    """
     outcomes = []
     with warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -197,10 +244,10 @@ def _run_all(fn, cases):
                 value = fn(*case.values())
                 described = describe(value)
             except BaseException as exc:  # everything the submission can raise, SystemExit included
-                outcomes.append(("error", _exception_info(exc)))
+                outcomes.append(CaseOutcome(error=_exception_info(exc)))
                 break
-            modified = [k for k, b in before.items() if not _unchanged(b, case[k])]
-            outcomes.append(("ok", described, modified))
+            modified = tuple(k for k, b in before.items() if not _unchanged(b, case[k]))
+            outcomes.append(CaseOutcome(described, modified))
     return outcomes
 
 
@@ -228,7 +275,7 @@ def _child(fn, cases, write_fd):
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         faulthandler.disable()  # a crash is reported in the verdict, not dumped on the parent's stderr
         _single_threaded_torch()
-        outcomes = _run_all(fn, cases)
+        outcomes = run_inline(fn, cases)
         try:
             payload = pickle.dumps(("done", outcomes, capture.getvalue(), capture.total), protocol=4)
         except BaseException as exc:  # pragma: no cover - describe() returns only plain data
@@ -307,7 +354,7 @@ def _run_threaded(fn, cases, time_limit):
     capture = _Capture(OUTPUT_LIMIT)
 
     def target():
-        box["outcomes"] = _run_all(fn, cases)
+        box["outcomes"] = run_inline(fn, cases)
 
     old = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = capture

@@ -1,5 +1,5 @@
 """Exercises of the chapter ``book/bn_and_dropout.ipynb`` (Batch normalization and dropout together)."""
-from companion.variance_shift import dropout_variance_ratio
+from companion.experiments.variance_shift import dropout_variance_ratio
 
 from ..registry import register_question
 

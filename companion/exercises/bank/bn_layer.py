@@ -4,7 +4,7 @@ from ..registry import register_question
 __all__ = []
 
 register_question(
-    "layer_conv_axes",
+    "bnlayer_conv_axes",
     answer="b",
     kind="choice",
     choices={
@@ -26,7 +26,7 @@ register_question(
 )
 
 register_question(
-    "layer_values_per_statistic",
+    "bnlayer_values_per_statistic",
     answer=32 * 14 * 14,
     kind="numeric",
     rtol=0.0,
@@ -46,7 +46,7 @@ register_question(
 )
 
 register_question(
-    "layer_bias_before_bn",
+    "bnlayer_bias_before_bn",
     answer="b",
     kind="choice",
     choices={

@@ -31,19 +31,20 @@ register_code(
     mutants=[
         Mutant("same_number",
                "You kept the number unchanged. Keras's momentum weights the *old* running value "
-               "(new = m * old + (1 - m) * batch), PyTorch's weights the *new batch* "
-               "(new = (1 - m) * old + m * batch): the two momenta add up to 1.",
+               "(new = keras * old + (1 - keras) * batch), PyTorch's momentum α weights the *new batch* "
+               "(new = (1 - α) * old + α * batch): the two momenta add up to 1.",
                lambda keras_momentum: np.array(keras_momentum, dtype=float)),
         Mutant("torch_default",
                "You returned PyTorch's default 0.1 whatever the Keras value. The equivalent momentum depends on "
                "the Keras one: 1 - keras_momentum.",
                lambda keras_momentum: np.full(np.shape(keras_momentum), 0.1)),
         Mutant("reciprocal",
-               "Momentum conventions are not reciprocal: a Keras momentum m gives the new batch the weight 1 - m, "
-               "which is PyTorch's momentum.",
+               "Momentum conventions are not reciprocal: a Keras momentum k gives the new batch the weight 1 - k, "
+               "which is PyTorch's momentum α.",
                lambda keras_momentum: 1.0 / np.maximum(keras_momentum, 1e-12) - 1.0),
     ],
-    explanation="Keras weights the old value by m, PyTorch weights the new batch by m: torch = 1 - keras "
+    explanation="Keras weights the old value by its momentum, PyTorch weights the new batch by its momentum α: "
+                "α = 1 - keras "
                 "(Keras's default 0.99 is PyTorch's 0.01).",
 )
 
@@ -124,7 +125,7 @@ register_question(
         5.0 * (1.0 - 0.99**10): "That is Keras's default momentum 0.99 (PyTorch 0.01). With PyTorch's momentum=0.1 "
                                 "each update keeps 0.9 of the old value: 5 * (1 - 0.9**10).",
     },
-    explanation="After k updates a share (1 - m)**k of the initial value 0 remains: 5 * (1 - 0.9**10) = 3.257.",
+    explanation="After k updates a share (1 - α)**k of the initial value 0 remains: 5 * (1 - 0.9**10) = 3.257.",
 )
 
 
@@ -145,7 +146,7 @@ register_question(
         "c": "Eval mode uses no batch statistic at all: both the mean and the variance come from the running "
              "buffers.",
         "d": "The layer does not keep the training set. It stores running averages of batch statistics collected "
-             "during training (you can recompute them on purpose, e.g. with companion.variance_shift.recalibrate_batchnorm).",
+             "during training (you can recompute them on purpose, e.g. with companion.experiments.variance_shift.recalibrate_batchnorm).",
     },
     explanation="In eval mode the layer normalizes with running_mean and running_var, the averages collected "
                 "during training; the batch plays no role.",

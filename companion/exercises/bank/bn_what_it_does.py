@@ -8,7 +8,7 @@ from ..registry import Mutant, register_code, register_question
 __all__ = []
 
 
-# ------------------------------------------------------------------------------------------ ics_fold_bn
+# ------------------------------------------------------------------------------------------ whatitdoes_fold_bn
 def _fold_ref(W, b, gamma, beta, running_mean, running_var, eps):
     return fold_bn_weights(W, b, running_mean, running_var, eps, bn_weight=gamma, bn_bias=beta)
 
@@ -54,8 +54,8 @@ def _fold_drops_linear_bias(W, b, gamma, beta, running_mean, running_var, eps):
 
 
 register_code(
-    "ics_fold_bn",
-    signature="ics_fold_bn(W, b, gamma, beta, running_mean, running_var, eps)",
+    "whatitdoes_fold_bn",
+    signature="whatitdoes_fold_bn(W, b, gamma, beta, running_mean, running_var, eps)",
     reference=_fold_ref,
     cases=_fold_cases,
     returns="(W_folded, b_folded)",
@@ -85,9 +85,9 @@ register_code(
 )
 
 
-# ------------------------------------------------------------------------------------------ ics_noisy_bn
+# ------------------------------------------------------------------------------------------ whatitdoes_noisy_bn
 register_question(
-    "ics_noisy_bn",
+    "whatitdoes_noisy_bn",
     answer="c",
     kind="choice",
     choices={
@@ -107,14 +107,15 @@ register_question(
              "needed hundreds; the learning-rate sweep shows the same benefit with another architecture.",
     },
     explanation="Noisy BN separates the two things that happen together in Ioffe and Szegedy's figure: the "
-                "input distributions become unstable, and training stays fast. So reducing internal covariate "
-                "shift is not the mechanism (Santurkar et al., 2018).",
+                "input distributions become unstable, and training stays fast. So a stable input distribution is "
+                "not what makes BN help in this experiment; whether reducing internal covariate shift is BN's "
+                "mechanism remains disputed (Santurkar et al., 2018).",
 )
 
 
-# ------------------------------------------------------------------------------------------ ics_regularization_source
+# ------------------------------------------------------------------------------------------ whatitdoes_regularization_source
 register_question(
-    "ics_regularization_source",
+    "whatitdoes_regularization_source",
     answer="b",
     kind="choice",
     choices={
@@ -124,9 +125,10 @@ register_question(
         "d": "the running averages used in evaluation mode",
     },
     wrong={
-        "a": "gamma is a deterministic parameter: in evaluation mode BN folds into the previous linear layer, "
-             "and the noise exists even without gamma. Luo et al. find an implicit penalty that acts *on* "
-             "gamma, but it is caused by the batch noise and vanishes as the batch grows.",
+        "a": "Nothing shows that gamma is the source (being deterministic would not rule it out: weight decay "
+             "is deterministic and regularizes). What makes BN differ between training and evaluation is the "
+             "batch noise, which exists even without gamma; Luo et al. find an implicit penalty that acts *on* "
+             "gamma, but it is caused by that noise and fades as the batch grows.",
         "c": "eps only keeps the division finite and slightly shrinks the output variance; it adds no "
              "randomness and no penalty that depends on the data.",
         "d": "The running averages are fixed at evaluation time: they remove the batch dependence (and the "
@@ -134,13 +136,15 @@ register_question(
     },
     explanation="In training mode each sample is normalized with the mean and variance of its mini-batch, so "
                 "its output changes with its batch-mates: noise whose size shrinks roughly like 1/sqrt(batch "
-                "size). That noise is the regularizer (Luo et al., 2019).",
+                "size). That noise is where the implicit penalty comes from in Luo et al.'s analysis (2019); how much "
+                "it regularizes in practice is disputed (Bjorck et al. attribute most of BN's gain to the larger "
+                "learning rates it allows).",
 )
 
 
-# ------------------------------------------------------------------------------------------ ics_batch_noise_scaling
+# ------------------------------------------------------------------------------------------ whatitdoes_batch_noise_scaling
 register_question(
-    "ics_batch_noise_scaling",
+    "whatitdoes_batch_noise_scaling",
     answer=0.1,
     kind="numeric",
     rtol=0.02,

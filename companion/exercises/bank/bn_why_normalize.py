@@ -2,7 +2,7 @@
 import numpy as np
 
 from companion.batchnorm import batch_stats
-from companion.quadratic import max_stable_lr
+from companion.experiments.quadratic import max_stable_lr
 
 from ..registry import Mutant, register_code, register_question
 

@@ -9,7 +9,7 @@ from ..registry import Mutant, register_code, register_question
 __all__ = []
 
 
-# ------------------------------------------------------------------------------------------ dovar_spatial_dropout
+# ------------------------------------------------------------------------------------------ dovariants_spatial_dropout
 def _spatial_ref(x, p, rng):
     return spatial_dropout_forward(x, p, True, rng)[0]
 
@@ -85,8 +85,8 @@ def _spatial_mutant(kind):
 
 
 register_code(
-    "dovar_spatial_dropout",
-    signature="dovar_spatial_dropout(x, p, rng)",
+    "dovariants_spatial_dropout",
+    signature="dovariants_spatial_dropout(x, p, rng)",
     reference=_spatial_ref,
     cases=_spatial_cases,
     grader=_grade_spatial,
@@ -121,10 +121,10 @@ register_code(
                 "are kept (and rescaled) or dropped.",
 )
 
-# ------------------------------------------------------------------------------------------ dovar_alpha_scale
+# ------------------------------------------------------------------------------------------ dovariants_alpha_scale
 _A, _B, _ALPHA_PRIME = alpha_dropout_constants(0.5)
 register_question(
-    "dovar_alpha_scale",
+    "dovariants_alpha_scale",
     answer=_A,
     kind="numeric",
     rtol=1e-3,
@@ -139,9 +139,9 @@ register_question(
     explanation=f"a = ((1 - p)(1 + p alpha'^2))^(-1/2) with alpha' = {_ALPHA_PRIME:.4f}; then b = -a alpha' p.",
 )
 
-# ------------------------------------------------------------------------------------------ dovar_never_dropped
+# ------------------------------------------------------------------------------------------ dovariants_never_dropped
 register_question(
-    "dovar_never_dropped",
+    "dovariants_never_dropped",
     answer=0.8**10,
     kind="numeric",
     rtol=1e-3,

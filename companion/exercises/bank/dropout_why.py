@@ -11,9 +11,9 @@ from ..registry import Mutant, register_code, register_question
 __all__ = []
 
 
-# ------------------------------------------------------------------------------------------ doreg_noise_variance
+# ------------------------------------------------------------------------------------------ dowhy_noise_variance
 register_question(
-    "doreg_noise_variance",
+    "dowhy_noise_variance",
     answer=4.0 / 3.0,
     kind="numeric",
     rtol=1e-3,
@@ -33,7 +33,7 @@ register_question(
 )
 
 
-# ------------------------------------------------------------------------------------------ doreg_mc_average
+# ------------------------------------------------------------------------------------------ dowhy_mc_average
 def _softmax(z):
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
@@ -57,7 +57,7 @@ def _mc_average_cases(rng):
 
 
 register_code(
-    "doreg_mc_average", signature="f(h, W, b, masks, p)", returns="probs",
+    "dowhy_mc_average", signature="f(h, W, b, masks, p)", returns="probs",
     reference=_mc_average_ref, cases=_mc_average_cases, rtol=1e-6, atol=1e-9,
     mutants=[
         Mutant("average_logits",
@@ -83,9 +83,9 @@ register_code(
 )
 
 
-# ------------------------------------------------------------------------------------------ doreg_mc_batchnorm
+# ------------------------------------------------------------------------------------------ dowhy_mc_batchnorm
 register_question(
-    "doreg_mc_batchnorm",
+    "dowhy_mc_batchnorm",
     answer="b",
     kind="choice",
     choices={
@@ -104,5 +104,5 @@ register_question(
              "updated). Keep BatchNorm in evaluation mode and switch only the dropout modules to training mode.",
     },
     explanation="Monte-Carlo dropout needs random masks from the dropout layers and nothing else random: BatchNorm "
-                "must keep using its running statistics. companion.mc_dropout.mc_predict does exactly this.",
+                "must keep using its running statistics. companion.experiments.mc_dropout.mc_predict does exactly this.",
 )

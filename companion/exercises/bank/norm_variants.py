@@ -8,7 +8,7 @@ from ..registry import Mutant, register_code, register_question
 __all__ = []
 
 
-# ------------------------------------------------------------------------------------------ variants_group_norm
+# ------------------------------------------------------------------------------------------ normvariants_group_norm
 def _group_norm_ref(x, num_groups, gamma, beta, eps=1e-5):
     return group_norm_forward(x, num_groups, gamma, beta, eps)[0]
 
@@ -61,8 +61,8 @@ def _grouped(kind):
 
 
 register_code(
-    "variants_group_norm",
-    signature="variants_group_norm(x, num_groups, gamma, beta, eps=1e-5)",
+    "normvariants_group_norm",
+    signature="normvariants_group_norm(x, num_groups, gamma, beta, eps=1e-5)",
     reference=_group_norm_ref,
     cases=_group_norm_cases,
     mutants=[
@@ -95,9 +95,9 @@ register_code(
                 "per-channel gamma and beta.",
 )
 
-# ------------------------------------------------------------------------------------------ variants_norm_batch_one
+# ------------------------------------------------------------------------------------------ normvariants_norm_batch_one
 register_question(
-    "variants_norm_batch_one",
+    "normvariants_norm_batch_one",
     answer="b",
     kind="choice",
     choices={
@@ -117,9 +117,9 @@ register_question(
                 "batch as with 32, and the same in training and evaluation.",
 )
 
-# ------------------------------------------------------------------------------------------ variants_norm_transformer
+# ------------------------------------------------------------------------------------------ normvariants_norm_transformer
 register_question(
-    "variants_norm_transformer",
+    "normvariants_norm_transformer",
     answer="b",
     kind="choice",
     choices={
@@ -140,9 +140,9 @@ register_question(
                 "the other positions.",
 )
 
-# ------------------------------------------------------------------------------------------ variants_renorm_r
+# ------------------------------------------------------------------------------------------ normvariants_renorm_r
 register_question(
-    "variants_renorm_r",
+    "normvariants_renorm_r",
     answer=2.0,
     kind="numeric",
     rtol=1e-3,

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from companion.finetune import finetune_probe, freeze_batchnorm
+from companion.experiments.finetune import finetune_probe, freeze_batchnorm
 
 from ..registry import Mutant, register_code, register_question
 

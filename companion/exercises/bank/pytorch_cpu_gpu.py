@@ -1,8 +1,8 @@
 """Exercises of the chapter ``book/pytorch_cpu_gpu.ipynb`` (PyTorch on CPU and GPU)."""
 import numpy as np
 
-from companion.bench import bytes_moved
 from companion.folding import fold_bn_weights
+from companion.tools.bench import bytes_moved
 
 from ..registry import Mutant, register_code, register_question
 

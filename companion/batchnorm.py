@@ -133,8 +133,10 @@ class BatchNorm(NormLayer):
     affine : bool
         Learn ``weight`` (gamma, initialised to 1) and ``bias`` (beta, initialised to 0).
     track_running_stats : bool
-        Keep ``running_mean``/``running_var`` (unbiased) for eval mode. If False, batch statistics
-        are used in both modes and the running attributes are None.
+        Keep ``running_mean``/``running_var`` (unbiased) for eval mode. If False at construction,
+        the running attributes (and ``num_batches_tracked``) are None and batch statistics are used
+        in both modes.  Switched off later, the existing running statistics are no longer updated
+        but eval mode still uses them (PyTorch's rule).
     dtype : numpy dtype
         dtype of the parameters and running statistics (float64 by default).
 
@@ -142,7 +144,7 @@ class BatchNorm(NormLayer):
     ----------
     weight, bias : numpy.ndarray, shape (C,), or None
     running_mean, running_var : numpy.ndarray, shape (C,), or None
-    num_batches_tracked : int
+    num_batches_tracked : int or None
     training : bool
     dweight, dbias : numpy.ndarray, shape (C,), or None
         Set by :meth:`backward`.
@@ -154,6 +156,8 @@ class BatchNorm(NormLayer):
         self.running_mean = self.running_var = None
         if self.track_running_stats:
             self.reset_running_stats()
+        else:
+            self.num_batches_tracked = None  # as torch: no counter without running statistics
 
     def reset_running_stats(self):
         """Running mean 0, running variance 1, zero batches tracked."""
@@ -163,19 +167,30 @@ class BatchNorm(NormLayer):
 
     def _check_state(self, x):
         self._check_call(x)
-        if self.track_running_stats:
-            check_param(self.running_mean, "running_mean", (self.num_features,))
-            check_param(self.running_var, "running_var", (self.num_features,))
+        check_param(self.running_mean, "running_mean", (self.num_features,))
+        check_param(self.running_var, "running_var", (self.num_features,))
 
     def forward(self, x):
-        """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape."""
+        """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape.
+
+        As in ``torch.nn.BatchNorm``: training mode uses the batch statistics (and updates the running
+        ones when ``track_running_stats``); evaluation mode uses the running statistics whenever the
+        layer has them, even if ``track_running_stats`` was switched off after construction, and the
+        batch statistics only when it has none.  With batch statistics ``eps`` must be > 0.
+        """
         self._check_state(x)
-        use_batch = self.training or not self.track_running_stats
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
         if use_batch:
+            if not self.eps > 0:
+                raise ValueError(
+                    f"eps must be positive when the layer uses batch statistics (training), got {self.eps} "
+                    "(as in PyTorch; eps = 0 is allowed in eval mode, and batch_norm_forward accepts it)"
+                )
             m = check_batch_stats(x)
             xc, mean, var = fast.centered_moments(x)
-            if self.training and self.track_running_stats:
-                self.num_batches_tracked += 1
+            if self.training and self.track_running_stats and self.running_mean is not None:
+                if self.num_batches_tracked is not None:
+                    self.num_batches_tracked += 1
                 f = self._momentum_factor()
                 unbiased = var.astype(np.float64) * (m / (m - 1))
                 self.running_mean = ((1 - f) * self.running_mean + f * mean).astype(self.dtype)

@@ -66,8 +66,8 @@ def layer_norm_forward(x, weight, bias, eps=1e-5, normalized_shape=None):
         features = x.shape[1:]
     else:
         features = _as_shape(normalized_shape)
-        check_array(x, "x", min_ndim=len(features))
-        if x.shape[x.ndim - len(features):] != features:
+        check_array(x, "x")
+        if x.ndim < len(features) or x.shape[x.ndim - len(features):] != features:
             raise ValueError(
                 f"Given normalized_shape={features}, expected x of shape (*, {', '.join(map(str, features))}), "
                 f"got shape {x.shape}"

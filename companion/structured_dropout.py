@@ -194,7 +194,9 @@ class _ChannelDropout(Layer):
             return True
         if x.ndim == k + 1 and k != 2:
             return False
-        if k == 1:
+        if k == 1 or x.ndim < 2:
+            if k != 1:
+                raise ValueError(f"{name}: Expected an input with a channel axis (at least 2D), got shape {x.shape}")
             raise ValueError(
                 f"{name}: Expected 2D or 3D input, but received a {x.ndim}D input. Note that dropout1d exists to "
                 "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an "
@@ -216,7 +218,7 @@ class _ChannelDropout(Layer):
 
     def forward(self, x):
         """Drop whole channels of ``x``; returns ``y`` of the same shape (the keep-mask is in ``self.mask``)."""
-        check_array(x, "x", min_ndim=2)
+        check_array(x, "x")
         axes = self._shared_axes(x.ndim, self._batched(x))
         p = check_probability(self.p)
         y, self.mask = _shared_forward(x, p, axes, self.training, self.rng)
@@ -226,7 +228,7 @@ class _ChannelDropout(Layer):
     def backward(self, dy):
         """Gradient of the last forward call; returns ``dx`` with the shape of ``dy``."""
         mask, p_used, axes = self._last_cache()
-        check_array(dy, "dy", min_ndim=2)
+        check_array(dy, "dy")
         return _shared_backward(dy, mask, p_used, axes)
 
     def __repr__(self):

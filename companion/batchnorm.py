@@ -17,8 +17,8 @@ a NaN or inf propagates to the outputs of its channel.
 
 This module is the readable one: each function validates its arguments and then runs the steps
 named in the notation above.  The arithmetic of those steps lives in the private fast kernel
-:mod:`companion._batchnorm_fast` (per-channel reductions over an ``(N, C, M)`` view, in place where
-possible); :mod:`companion.batchnorm_graph` is the same computation node by node.  The book's
+:mod:`companion._batchnorm_fast` (the same steps, blocked so that each block stays in the CPU's cache
+between steps: BN is memory-bound, and this is what makes it fast); :mod:`companion.batchnorm_graph` is the same computation node by node.  The book's
 chapter *PyTorch on CPU and GPU* shows the plain textbook version next to this one and checks that
 they agree.
 """
@@ -53,8 +53,7 @@ def batch_stats(x):
         Per-channel biased variance ``mean((x - mean)**2)``, same dtype as ``mean``.
     """
     check_array(x, "x", min_ndim=2)
-    _, mean, var = fast.centered_moments(x)  # mean first, then the mean squared deviation
-    return mean, var
+    return fast.moments(x)  # mean first, then the mean squared deviation
 
 
 def batch_norm_forward(x, weight, bias, eps=1e-5):
@@ -85,8 +84,9 @@ def batch_norm_forward(x, weight, bias, eps=1e-5):
     check_param(bias, "bias", (c,))
     eps = check_eps(eps)
     check_batch_stats(x)
-    xc, _, var = fast.centered_moments(x)  # xc = x - mu, var = mean(xc**2)
-    return fast.normalize(xc, var, weight, bias, eps, x.shape, x.dtype)  # xhat = xc / sqrt(var + eps); y
+    # mu, var = mean(xc**2) with xc = x - mu; xhat = xc / sqrt(var + eps); y = weight * xhat + bias
+    y, cache, _, _ = fast.train_forward(x, weight, bias, eps)
+    return y, cache
 
 
 def batch_norm_backward(dy, cache):
@@ -187,7 +187,7 @@ class BatchNorm(NormLayer):
                     "(as in PyTorch; eps = 0 is allowed in eval mode, and batch_norm_forward accepts it)"
                 )
             m = check_batch_stats(x)
-            xc, mean, var = fast.centered_moments(x)
+            y, self._cache, mean, var = fast.train_forward(x, self.weight, self.bias, self.eps)
             if self.training and self.track_running_stats and self.running_mean is not None:
                 if self.num_batches_tracked is not None:
                     self.num_batches_tracked += 1
@@ -196,8 +196,7 @@ class BatchNorm(NormLayer):
                 self.running_mean = ((1 - f) * self.running_mean + f * mean).astype(self.dtype)
                 self.running_var = ((1 - f) * self.running_var + f * unbiased).astype(self.dtype)
         else:
-            xc, var = fast.centered(x, self.running_mean), self.running_var
-        y, self._cache = fast.normalize(xc, var, self.weight, self.bias, self.eps, x.shape, x.dtype)
+            y, self._cache = fast.eval_forward(x, self.running_mean, self.running_var, self.weight, self.bias, self.eps)
         self._batch_mode = use_batch
         return y
 
@@ -208,7 +207,7 @@ class BatchNorm(NormLayer):
         eval-mode forward the running statistics are constants and ``dx = dy * weight / sqrt(running_var + eps)``.
         """
         cache = self._last_cache()
-        check_same_shape(dy, "dy", cache[0].shape)
+        check_same_shape(dy, "dy", cache[0].shape)  # xhat (training) or x (eval) has the input's shape
         if self._batch_mode:
             dx, dw, db = fast.backward(dy, cache)
         else:

@@ -283,3 +283,56 @@ def test_eps_must_be_positive_with_batch_statistics_only():
         c.BatchNorm(3, eps=-1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         assert np.all(np.isnan(c.batch_norm_forward(x, None, None, eps=0.0)[0]))
+
+
+# ---- deliberate differences from PyTorch (book/differences.md), each checked against torch ----
+
+
+def test_difference_empty_batch_raises():
+    """torch returns an empty output for an empty batch; the companion raises ValueError (differences page)."""
+    import torch
+
+    assert torch.nn.BatchNorm1d(3)(torch.zeros(0, 3)).shape == (0, 3)
+    with pytest.raises(ValueError, match="must not be empty"):
+        c.BatchNorm(3)(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="must not be empty"):
+        c.dropout_forward(np.zeros((0, 3)), 0.5)
+
+
+def test_difference_momentum_outside_zero_one_is_refused():
+    """torch accepts any momentum (even -1 or 2); the companion requires [0, 1] or None (differences page)."""
+    import torch
+
+    torch.nn.BatchNorm1d(3, momentum=-1)(torch.ones(4, 3))
+    for momentum in (-1, 2):
+        with pytest.raises(ValueError, match="momentum must be in \\[0, 1\\]"):
+            c.BatchNorm(3, momentum=momentum)
+
+
+def test_difference_integer_input_is_a_type_error():
+    """torch: NotImplementedError ('batch_norm' not implemented for 'Long'); the companion: TypeError naming the fix."""
+    import torch
+
+    with pytest.raises(NotImplementedError):
+        torch.nn.BatchNorm1d(3)(torch.ones(4, 3, dtype=torch.long))
+    with pytest.raises(TypeError, match="astype\\(np.float64\\)"):
+        c.BatchNorm(3)(np.ones((4, 3), dtype=np.int64))
+
+
+def test_difference_one_class_for_1d_2d_3d():
+    """torch has BatchNorm1d/2d/3d with rank checks; the companion's BatchNorm takes (N, C, *spatial) of any rank."""
+    import torch
+
+    with pytest.raises(ValueError, match="expected 2D or 3D input"):
+        torch.nn.BatchNorm1d(3)(torch.ones(2, 3, 2, 2))
+    x = np.random.default_rng(0).normal(size=(2, 3, 2, 2))
+    np.testing.assert_allclose(c.BatchNorm(3)(x), torch.nn.BatchNorm2d(3).double()(torch.from_numpy(x)).detach().numpy(),
+                               rtol=0, atol=1e-10)
+
+
+def test_difference_parameters_are_float64_by_default():
+    """torch modules hold float32 parameters by default; the companion's layers float64 (dtype= changes it)."""
+    import torch
+
+    assert torch.nn.BatchNorm1d(3).weight.dtype == torch.float32
+    assert c.BatchNorm(3).weight.dtype == np.float64 and c.BatchNorm(3, dtype=np.float32).weight.dtype == np.float32

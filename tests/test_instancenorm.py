@@ -150,3 +150,20 @@ def test_InstanceNorm_one_spatial_position_raises_in_training_only():
     inorm = c.InstanceNorm(3, track_running_stats=True).eval()
     ref = torch.nn.InstanceNorm1d(3, track_running_stats=True).double().eval()
     assert_parity(inorm(x), ref(torch.from_numpy(x)), np.float64)
+
+
+def test_difference_wrong_channel_count_raises_without_affine():
+    """torch's InstanceNorm without affine only warns when C != num_features; the companion raises (differences page)."""
+    x = np.random.default_rng(14).normal(size=(2, 4, 5))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        torch.nn.InstanceNorm1d(3)(torch.from_numpy(x))
+    with pytest.raises(ValueError, match="expected num_features=3"):
+        c.InstanceNorm(3)(x)
+
+
+def test_difference_no_batchless_input():
+    """torch.nn.InstanceNorm1d takes (C, L) without a batch axis; the companion wants (N, C, *S)."""
+    x = np.random.default_rng(15).normal(size=(3, 5))
+    assert torch.nn.InstanceNorm1d(3)(torch.from_numpy(x)).shape == (3, 5)
+    with pytest.raises(ValueError, match="at least 3 dimensions"):
+        c.InstanceNorm(3)(x)

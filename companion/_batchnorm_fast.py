@@ -10,19 +10,23 @@ cut into blocks of about :data:`BLOCK` values that fit in the CPU's L2 cache, an
 pass runs on one block before the next block is read.  Only the first read and the last write of a
 block reach main memory:
 
-    ==================  ==========================================  ======================
+    ==================  ==========================================  ==========================
     pass                per block (rows r0:r1)                       memory traffic
-    ==================  ==========================================  ======================
+    ==================  ==========================================  ==========================
     forward 1           row sums of x                               read x
-    forward 2           xc = x - mean (scratch); row sums xc * xc    read x
-    forward 3           xhat = xc * inv_std; y = xhat * w + b        read x, write xhat, y
+    forward 2           xc = x - mean; row sums of xc * xc           read x, write xc
+    forward 3           xhat = xc * inv_std (in place); y = xhat     read and write xhat,
+                        * w + b                                      write y
     backward 1          row sums of dy * xhat and of dy              read dy, xhat
     backward 2          dx = (dy - (db + xhat * dw) / m) * scale     read dy, xhat, write dx
-    eval                y = (x - mean) * inv_std * w + b             read x, write y
-    ==================  ==========================================  ======================
+    eval                y = (x - mean) * (inv_std * w) + b           read x, write y
+    ==================  ==========================================  ==========================
 
-That is 8 array passes for training (forward + backward) instead of about 22, and 2 for eval instead
-of 8.  Row sums run along contiguous memory (NumPy's pairwise summation, ``einsum``'s vectorized dot
+That is 11 array passes for training (forward + backward) instead of about 22, and 2 for eval instead
+of 8.  (Forward 2 could keep ``xc`` in a cache-sized scratch block and forward 3 recompute it from x,
+which saves a write and a read of a full array but costs one more operation per value; on a machine
+whose last-level cache holds the whole tensor the operation costs more than the bytes, so ``xc`` is
+kept.)  Row sums run along contiguous memory (NumPy's pairwise summation, ``einsum``'s vectorized dot
 product), and the ``N`` partial sums of a channel are then added in float64, exactly as before
 blocking, so the results do not depend on the block size.
 
@@ -69,8 +73,11 @@ def _in_cdt(block, cdt, scratch):
     return out
 
 
-def moments(x):
-    """Per-channel mean and biased variance of ``x``, two passes, no full-size temporary.
+def moments(x, xc_rows=None):
+    """Per-channel mean and biased variance of ``x``, in two passes.
+
+    ``x - mean`` goes into a cache-sized scratch block (no full-size temporary), or, if ``xc_rows`` (an
+    ``(N * C, M)`` array of the compute dtype) is given, into it, for the caller to reuse.
 
     Returns
     -------
@@ -87,8 +94,8 @@ def moments(x):
         np.sum(_in_cdt(rows[b], cdt, scratch), axis=1, dtype=cdt, out=sums[b])
     mean = (_channel_total(sums, n) / m).astype(cdt)
     mean_col = _row_col(mean, n, cdt)
-    for b in blocks:  # pass 2: the mean squared deviation, x - mean in the cache-sized scratch
-        xc = scratch[: b.stop - b.start]
+    for b in blocks:  # pass 2: the mean squared deviation
+        xc = scratch[: b.stop - b.start] if xc_rows is None else xc_rows[b]
         np.subtract(rows[b], mean_col[b], out=xc, dtype=cdt)
         sums[b] = np.einsum("rm,rm->r", xc, xc)
     var = (_channel_total(sums, n) / m).astype(cdt)
@@ -103,8 +110,9 @@ def inv_std(var, eps, cdt):
 def _normalize(x, mean, istd, weight, bias, xhat_rows):
     """``y = (x - mean) * istd * weight + bias``, blocked.
 
-    With ``xhat_rows`` (training: backward needs xhat) it writes ``xhat = (x - mean) * istd`` there and
-    ``y = xhat * weight + bias``.  Without (eval) it folds ``istd * weight`` into one per-channel scale,
+    With ``xhat_rows`` (training: backward needs xhat), which must already hold ``x - mean``, it scales
+    them in place into ``xhat = (x - mean) * istd`` and computes ``y = xhat * weight + bias``.  Without
+    (eval) it folds ``istd * weight`` into one per-channel scale,
     ``y = (x - mean) * scale + bias``: three operations per value instead of four, and still centred
     first (never ``x * scale + (bias - mean * scale)``, which cancels catastrophically when the mean is
     large against the standard deviation).
@@ -124,8 +132,11 @@ def _normalize(x, mean, istd, weight, bias, xhat_rows):
     scratch = np.empty((blocks[0].stop - blocks[0].start, rows.shape[1]), cdt)
     for b in blocks:
         out = y_rows[b] if direct else scratch[: b.stop - b.start]
-        h = out if xhat_rows is None else xhat_rows[b]
-        np.subtract(rows[b], mean_col[b], out=h, dtype=cdt)
+        if xhat_rows is None:
+            h = out
+            np.subtract(rows[b], mean_col[b], out=h, dtype=cdt)
+        else:
+            h = xhat_rows[b]  # already x - mean
         h *= istd_col[b]  # xhat (training), or (x - mean) * scale (eval)
         if w_col is not None:
             np.multiply(h, w_col[b], out=out)
@@ -150,9 +161,9 @@ def train_forward(x, weight, bias, eps):
         The batch statistics (for the running averages).
     """
     cdt = compute_dtype(x.dtype)
-    mean, var = moments(x)
-    istd = inv_std(var, eps, cdt)
     xhat = np.empty(x.shape, cdt)
+    mean, var = moments(x, as_rows(xhat))  # xhat holds x - mean after this
+    istd = inv_std(var, eps, cdt)
     y = _normalize(x, mean, istd, weight, bias, as_rows(xhat))
     return y, (xhat, istd, weight), mean, var
 

@@ -16,7 +16,14 @@ Names follow PyTorch (``num_features``, ``eps``, ``momentum``, ``affine``,
 the ``*_forward(...) -> (out, cache)`` / ``*_backward(dout, cache)`` pattern.
 """
 from ._validate import CallOrderError
-from .alpha_dropout import alpha_dropout_backward, alpha_dropout_forward
+from .alpha_dropout import (
+    AlphaDropout,
+    FeatureAlphaDropout,
+    alpha_dropout_backward,
+    alpha_dropout_forward,
+    feature_alpha_dropout_backward,
+    feature_alpha_dropout_forward,
+)
 from .batchnorm import BatchNorm, batch_norm_backward, batch_norm_forward, batch_stats
 from .batchnorm_graph import batch_norm_backward_graph, batch_norm_forward_graph
 from .batchrenorm import BatchRenorm, batch_renorm_backward, batch_renorm_forward
@@ -30,10 +37,13 @@ from .dropout import (
     original_dropout_forward,
 )
 from .gradcheck import numerical_gradient, rel_error
-from .groupnorm import group_norm_backward, group_norm_forward
-from .instancenorm import instance_norm_backward, instance_norm_forward
-from .layernorm import layer_norm_backward, layer_norm_forward
+from .groupnorm import GroupNorm, group_norm_backward, group_norm_forward
+from .instancenorm import InstanceNorm, instance_norm_backward, instance_norm_forward
+from .layernorm import LayerNorm, layer_norm_backward, layer_norm_forward
 from .structured_dropout import (
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
     locked_dropout_backward,
     locked_dropout_forward,
     spatial_dropout_backward,
@@ -43,10 +53,18 @@ from .structured_dropout import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlphaDropout",
     "BatchNorm",
     "BatchRenorm",
     "CallOrderError",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
+    "GroupNorm",
+    "InstanceNorm",
+    "LayerNorm",
     "alpha_dropout_backward",
     "alpha_dropout_forward",
     "batch_norm_backward",
@@ -60,6 +78,8 @@ __all__ = [
     "dropconnect_forward",
     "dropout_backward",
     "dropout_forward",
+    "feature_alpha_dropout_backward",
+    "feature_alpha_dropout_forward",
     "group_norm_backward",
     "group_norm_forward",
     "instance_norm_backward",

@@ -14,12 +14,27 @@ the arithmetic are those of ``torch.nn.functional.alpha_dropout``: in training m
 ``x * (a * mask) + ((mask - 1) * (-alpha' * a) + (-alpha' * a) * p)``, which is the formula above.
 In evaluation mode, or with ``p == 0``, alpha dropout is the identity; with ``p == 1`` the output is
 all zeros (the limit of the formula as ``p -> 1``, and PyTorch's result).
+
+Feature alpha dropout (``torch.nn.FeatureAlphaDropout``) draws one decision per (sample, channel),
+mask shape ``(N, C, 1, ..., 1)``, and drops whole channels to the same value.  :class:`AlphaDropout`
+and :class:`FeatureAlphaDropout` are the layers.
 """
 import numpy as np
 
+from ._layer import Layer
 from ._validate import as_generator, check_array, check_mask, check_probability
 
-__all__ = ["SELU_ALPHA", "SELU_SCALE", "alpha_dropout_backward", "alpha_dropout_constants", "alpha_dropout_forward"]
+__all__ = [
+    "SELU_ALPHA",
+    "SELU_SCALE",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
+    "alpha_dropout_backward",
+    "alpha_dropout_constants",
+    "alpha_dropout_forward",
+    "feature_alpha_dropout_backward",
+    "feature_alpha_dropout_forward",
+]
 
 #: SELU's ``alpha`` and ``scale`` (Klambauer et al., 2017), as in ``torch.nn.SELU``.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -70,10 +85,14 @@ def alpha_dropout_forward(x, p, training=True, rng=None):
         The keep-mask (all True in evaluation or when ``p == 0``, all False when ``p == 1``).
     """
     check_array(x, "x")
-    p = check_probability(p)
+    return _alpha_forward(x, check_probability(p), x.shape, training, rng)
+
+
+def _alpha_forward(x, p, mask_shape, training, rng):
+    """Alpha dropout of a validated ``x`` with a keep-mask of ``mask_shape`` (broadcast against x)."""
     if not training or p == 0.0:
-        return x.copy(), np.ones(x.shape, dtype=bool)
-    mask = as_generator(rng).random(x.shape) >= p
+        return x.copy(), np.ones(mask_shape, dtype=bool)
+    mask = as_generator(rng).random(mask_shape) >= p
     if p == 1.0:
         return np.zeros_like(x), mask
     a, b, alpha_prime = alpha_dropout_constants(p)
@@ -109,3 +128,84 @@ def alpha_dropout_backward(dy, mask, p):
         return np.zeros_like(dy)
     a = alpha_dropout_constants(p)[0]
     return dy * (mask.astype(dy.dtype) * a)
+
+
+def _feature_mask_shape(shape):
+    return tuple(shape[:2]) + (1,) * (len(shape) - 2)
+
+
+def feature_alpha_dropout_forward(x, p, training=True, rng=None):
+    """Feature alpha dropout: one keep decision per (sample, channel), as ``torch.nn.functional.feature_alpha_dropout``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, C, *S)
+        Floating-point input with at least two axes (with two, every value is its own channel).
+    p, training, rng
+        As in :func:`alpha_dropout_forward`.
+
+    Returns
+    -------
+    y : numpy.ndarray, shape and dtype of x
+    mask : numpy.ndarray of bool, shape (N, C, 1, ..., 1)
+        One keep decision per (sample, channel), broadcast over the other axes.
+    """
+    check_array(x, "x", min_ndim=2)
+    return _alpha_forward(x, check_probability(p), _feature_mask_shape(x.shape), training, rng)
+
+
+def feature_alpha_dropout_backward(dy, mask, p):
+    """Gradient of :func:`feature_alpha_dropout_forward`: ``a * dy`` in kept channels, 0 in dropped ones.
+
+    ``mask`` has shape (N, C, 1, ..., 1); ``p`` is the forward's drop probability (0 after evaluation mode).
+    """
+    check_array(dy, "dy", min_ndim=2)
+    check_mask(mask, _feature_mask_shape(dy.shape))
+    p = check_probability(p)
+    if p == 0.0:
+        return dy.copy()
+    if p == 1.0:
+        return np.zeros_like(dy)
+    return dy * (mask.astype(dy.dtype) * alpha_dropout_constants(p)[0])
+
+
+class AlphaDropout(Layer):
+    """Alpha dropout layer with the semantics of ``torch.nn.AlphaDropout`` (identity in eval mode).
+
+    Parameters
+    ----------
+    p : float in [0, 1]
+        Probability of dropping each entry.
+    rng : None, int or numpy.random.Generator
+        Source of randomness; an int seeds a new Generator owned by the layer.
+    """
+
+    _forward = staticmethod(alpha_dropout_forward)
+    _backward = staticmethod(alpha_dropout_backward)
+
+    def __init__(self, p=0.5, rng=None):
+        self.p = check_probability(p)
+        self.rng = as_generator(rng)
+        self.mask = None
+
+    def forward(self, x):
+        """Apply alpha dropout to ``x``; returns ``y`` of the same shape (the keep-mask is in ``self.mask``)."""
+        y, self.mask = self._forward(x, self.p, self.training, self.rng)
+        self._cache = (self.mask, self.p if self.training else 0.0)
+        return y
+
+    def backward(self, dy):
+        """Gradient of the last forward call; returns ``dx`` with the shape of ``dy``."""
+        mask, p_used = self._last_cache()
+        return self._backward(dy, mask, p_used)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class FeatureAlphaDropout(AlphaDropout):
+    """Feature alpha dropout layer with the semantics of ``torch.nn.FeatureAlphaDropout``: whole channels
+    of ``x`` (shape ``(N, C, *S)``) are dropped to the same value (mask shape ``(N, C, 1, ..., 1)``)."""
+
+    _forward = staticmethod(feature_alpha_dropout_forward)
+    _backward = staticmethod(feature_alpha_dropout_backward)

@@ -17,8 +17,8 @@ a NaN or inf propagates to the outputs of its channel.
 
 This module is the readable one: each function validates its arguments and then runs the steps
 named in the notation above.  The arithmetic of those steps lives in the private fast kernel
-:mod:`companion._batchnorm_fast` (per-channel reductions over an ``(N, C, M)`` view, in place where
-possible); :mod:`companion.batchnorm_graph` is the same computation node by node.  The book's
+:mod:`companion._batchnorm_fast` (the same steps, blocked so that each block stays in the CPU's cache
+between steps: BN is memory-bound, and this is what makes it fast); :mod:`companion.batchnorm_graph` is the same computation node by node.  The book's
 chapter *PyTorch on CPU and GPU* shows the plain textbook version next to this one and checks that
 they agree.
 """
@@ -53,8 +53,7 @@ def batch_stats(x):
         Per-channel biased variance ``mean((x - mean)**2)``, same dtype as ``mean``.
     """
     check_array(x, "x", min_ndim=2)
-    _, mean, var = fast.centered_moments(x)  # mean first, then the mean squared deviation
-    return mean, var
+    return fast.moments(x)  # mean first, then the mean squared deviation
 
 
 def batch_norm_forward(x, weight, bias, eps=1e-5):
@@ -85,8 +84,9 @@ def batch_norm_forward(x, weight, bias, eps=1e-5):
     check_param(bias, "bias", (c,))
     eps = check_eps(eps)
     check_batch_stats(x)
-    xc, _, var = fast.centered_moments(x)  # xc = x - mu, var = mean(xc**2)
-    return fast.normalize(xc, var, weight, bias, eps, x.shape, x.dtype)  # xhat = xc / sqrt(var + eps); y
+    # mu, var = mean(xc**2) with xc = x - mu; xhat = xc / sqrt(var + eps); y = weight * xhat + bias
+    y, cache, _, _ = fast.train_forward(x, weight, bias, eps)
+    return y, cache
 
 
 def batch_norm_backward(dy, cache):
@@ -133,8 +133,10 @@ class BatchNorm(NormLayer):
     affine : bool
         Learn ``weight`` (gamma, initialised to 1) and ``bias`` (beta, initialised to 0).
     track_running_stats : bool
-        Keep ``running_mean``/``running_var`` (unbiased) for eval mode. If False, batch statistics
-        are used in both modes and the running attributes are None.
+        Keep ``running_mean``/``running_var`` (unbiased) for eval mode. If False at construction,
+        the running attributes (and ``num_batches_tracked``) are None and batch statistics are used
+        in both modes.  Switched off later, the existing running statistics are no longer updated
+        but eval mode still uses them (PyTorch's rule).
     dtype : numpy dtype
         dtype of the parameters and running statistics (float64 by default).
 
@@ -142,7 +144,7 @@ class BatchNorm(NormLayer):
     ----------
     weight, bias : numpy.ndarray, shape (C,), or None
     running_mean, running_var : numpy.ndarray, shape (C,), or None
-    num_batches_tracked : int
+    num_batches_tracked : int or None
     training : bool
     dweight, dbias : numpy.ndarray, shape (C,), or None
         Set by :meth:`backward`.
@@ -154,6 +156,8 @@ class BatchNorm(NormLayer):
         self.running_mean = self.running_var = None
         if self.track_running_stats:
             self.reset_running_stats()
+        else:
+            self.num_batches_tracked = None  # as torch: no counter without running statistics
 
     def reset_running_stats(self):
         """Running mean 0, running variance 1, zero batches tracked."""
@@ -163,26 +167,36 @@ class BatchNorm(NormLayer):
 
     def _check_state(self, x):
         self._check_call(x)
-        if self.track_running_stats:
-            check_param(self.running_mean, "running_mean", (self.num_features,))
-            check_param(self.running_var, "running_var", (self.num_features,))
+        check_param(self.running_mean, "running_mean", (self.num_features,))
+        check_param(self.running_var, "running_var", (self.num_features,))
 
     def forward(self, x):
-        """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape."""
+        """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape.
+
+        As in ``torch.nn.BatchNorm``: training mode uses the batch statistics (and updates the running
+        ones when ``track_running_stats``); evaluation mode uses the running statistics whenever the
+        layer has them, even if ``track_running_stats`` was switched off after construction, and the
+        batch statistics only when it has none.  With batch statistics ``eps`` must be > 0.
+        """
         self._check_state(x)
-        use_batch = self.training or not self.track_running_stats
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
         if use_batch:
+            if not self.eps > 0:
+                raise ValueError(
+                    f"eps must be positive when the layer uses batch statistics (training), got {self.eps} "
+                    "(as in PyTorch; eps = 0 is allowed in eval mode, and batch_norm_forward accepts it)"
+                )
             m = check_batch_stats(x)
-            xc, mean, var = fast.centered_moments(x)
-            if self.training and self.track_running_stats:
-                self.num_batches_tracked += 1
+            y, self._cache, mean, var = fast.train_forward(x, self.weight, self.bias, self.eps)
+            if self.training and self.track_running_stats and self.running_mean is not None:
+                if self.num_batches_tracked is not None:
+                    self.num_batches_tracked += 1
                 f = self._momentum_factor()
                 unbiased = var.astype(np.float64) * (m / (m - 1))
                 self.running_mean = ((1 - f) * self.running_mean + f * mean).astype(self.dtype)
                 self.running_var = ((1 - f) * self.running_var + f * unbiased).astype(self.dtype)
         else:
-            xc, var = fast.centered(x, self.running_mean), self.running_var
-        y, self._cache = fast.normalize(xc, var, self.weight, self.bias, self.eps, x.shape, x.dtype)
+            y, self._cache = fast.eval_forward(x, self.running_mean, self.running_var, self.weight, self.bias, self.eps)
         self._batch_mode = use_batch
         return y
 
@@ -193,7 +207,7 @@ class BatchNorm(NormLayer):
         eval-mode forward the running statistics are constants and ``dx = dy * weight / sqrt(running_var + eps)``.
         """
         cache = self._last_cache()
-        check_same_shape(dy, "dy", cache[0].shape)
+        check_same_shape(dy, "dy", cache[0].shape)  # xhat (training) or x (eval) has the input's shape
         if self._batch_mode:
             dx, dw, db = fast.backward(dy, cache)
         else:

@@ -179,6 +179,8 @@ class BatchRenorm(NormLayer):
         Set by :meth:`backward`.
     """
 
+    _state_names = ("weight", "bias", "running_mean", "running_std", "num_batches_tracked")
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, r_max=3.0, d_max=5.0, affine=True, dtype=np.float64):
         super().__init__(num_features, eps, momentum, affine, dtype)
         self.r_max = _check_limit(r_max, "r_max", 1.0)

@@ -15,12 +15,23 @@ locked (variational) dropout (Gal & Ghahramani, 2016; Merity et al., 2018)
 Both are inverted dropout (``p`` is the drop probability, kept values are scaled by ``1 / (1 - p)``),
 the identity in evaluation mode or with ``p == 0``, and all zeros with ``p == 1``.  The returned mask
 keeps the shared axes with size 1, so ``x * mask`` broadcasts and the sharing is visible in its shape.
+
+The layers :class:`Dropout1d`, :class:`Dropout2d` and :class:`Dropout3d` are ``torch.nn.Dropout1d/2d/3d``,
+with PyTorch's rank rules: ``Dropout1d`` takes ``(N, C, L)`` or ``(C, L)`` and raises for any other
+rank; ``Dropout2d`` takes ``(N, C, H, W)`` and ``Dropout3d`` ``(N, C, D, H, W)`` or ``(C, D, H, W)``,
+and both warn (with PyTorch's warning) and drop channels of axis 1 for other ranks.
 """
+import warnings
+
 import numpy as np
 
+from ._layer import Layer
 from ._validate import as_generator, check_array, check_probability
 
 __all__ = [
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
     "locked_dropout_backward",
     "locked_dropout_forward",
     "spatial_dropout_backward",
@@ -164,3 +175,88 @@ def locked_dropout_backward(dy, mask, p, batch_first=False):
     """
     _check_sequence(dy, "dy")
     return _shared_backward(dy, mask, p, (_time_axis(batch_first),))
+
+
+class _ChannelDropout(Layer):
+    """Shared code of ``Dropout1d/2d/3d``: spatial dropout with PyTorch's rank rules for ``spatial`` axes."""
+
+    spatial = 0
+
+    def __init__(self, p=0.5, rng=None):
+        self.p = check_probability(p)
+        self.rng = as_generator(rng)
+        self.mask = None
+
+    def _batched(self, x):
+        """Whether axis 0 of ``x`` is the batch axis (False: one sample without its batch axis)."""
+        k, name = self.spatial, f"dropout{self.spatial}d"
+        if x.ndim == k + 2:
+            return True
+        if x.ndim == k + 1 and k != 2:
+            return False
+        if k == 1 or x.ndim < 2:
+            if k != 1:
+                raise ValueError(f"{name}: Expected an input with a channel axis (at least 2D), got shape {x.shape}")
+            raise ValueError(
+                f"{name}: Expected 2D or 3D input, but received a {x.ndim}D input. Note that dropout1d exists to "
+                "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an "
+                "optional batch dimension (i.e. 2D or 3D inputs)."
+            )
+        if k == 2 and x.ndim == 3:
+            warnings.warn(
+                "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. Use Dropout1d "
+                "for this (as PyTorch's warning says).", UserWarning, stacklevel=3)
+        else:
+            warnings.warn(
+                f"{name}: Received a {x.ndim}-D input to {name}, which is deprecated in PyTorch; whole channels "
+                "of axis 1 are dropped (use Dropout for element-wise dropout).", UserWarning, stacklevel=3)
+        return True
+
+    def _shared_axes(self, ndim, batched):
+        return tuple(range(2 if batched else 1, ndim))
+
+    def forward(self, x):
+        """Drop whole channels of ``x``; returns ``y`` of the same shape (the keep-mask is in ``self.mask``)."""
+        check_array(x, "x")
+        axes = self._shared_axes(x.ndim, self._batched(x))
+        p = check_probability(self.p)
+        y, self.mask = _shared_forward(x, p, axes, self.training, self.rng)
+        self._cache = (self.mask, p if self.training else 0.0, axes)
+        return y
+
+    def backward(self, dy):
+        """Gradient of the last forward call; returns ``dx`` with the shape of ``dy``."""
+        mask, p_used, axes = self._last_cache()
+        check_array(dy, "dy")
+        return _shared_backward(dy, mask, p_used, axes)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class Dropout1d(_ChannelDropout):
+    """``torch.nn.Dropout1d``: drop whole channels of ``(N, C, L)`` (or ``(C, L)``) inputs with probability ``p``.
+
+    Parameters
+    ----------
+    p : float in [0, 1]
+        Probability of dropping each channel of each sample.
+    rng : None, int or numpy.random.Generator
+        Source of randomness; an int seeds a new Generator owned by the layer.
+    """
+
+    spatial = 1
+
+
+class Dropout2d(_ChannelDropout):
+    """``torch.nn.Dropout2d``: drop whole channels of ``(N, C, H, W)`` inputs (parameters as :class:`Dropout1d`)."""
+
+    spatial = 2
+
+
+class Dropout3d(_ChannelDropout):
+    """``torch.nn.Dropout3d``: drop whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) inputs
+    (parameters as :class:`Dropout1d`)."""
+
+    spatial = 3

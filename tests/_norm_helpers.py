@@ -61,3 +61,18 @@ X3 = np.random.default_rng(0).normal(size=(2, 6, 4))
 
 
 W6 = np.ones(6)
+
+
+def _torch_state(layer):
+    """A companion layer's ``state_dict()`` as torch tensors (what ``torch.nn.Module.load_state_dict`` takes)."""
+    import torch
+
+    return {k: torch.from_numpy(v) for k, v in layer.state_dict().items()}
+
+
+def _assert_same_state(ours, ref):
+    """The companion layer and the torch module hold the same state, key for key (float64: <= 1e-10)."""
+    theirs = ref.state_dict()
+    assert list(ours.state_dict()) == list(theirs)
+    for k, v in ours.state_dict().items():
+        np.testing.assert_allclose(v, theirs[k].detach().cpu().numpy(), rtol=0, atol=1e-10, err_msg=k)

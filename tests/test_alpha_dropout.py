@@ -8,7 +8,7 @@ import companion as c
 from companion.alpha_dropout import SELU_ALPHA, SELU_SCALE, alpha_dropout_constants
 from companion.tools.oracle import assert_parity, to_numpy, to_torch, torch_devices
 
-from _dropout_helpers import DTYPES, _five_sigma_keep_count, _raises
+from _dropout_helpers import DTYPES, MaskRng, _five_sigma_keep_count, _raises
 
 
 def test_alpha_prime_is_selu_negative_saturation_in_torch():
@@ -99,3 +99,69 @@ def test_alpha_dropout_constants_limit_and_errors():
     a, b, alpha_prime = alpha_dropout_constants(1 - 1e-12)
     assert abs(a * alpha_prime + b) < 1e-5
     _raises(ValueError, "p must be < 1", alpha_dropout_constants, 1.0)
+
+
+# ---- PyTorch's own tests (test/nn/test_dropout.py), ported, and the AlphaDropout/FeatureAlphaDropout layers ----
+
+
+def _check_alpha_dropout(cls, x):
+    """Port of pytorch/pytorch test/nn/test_dropout.py, TestDropoutNN._test_alpha_dropout: mean and standard
+    deviation of a standardized input are kept within 0.1 for p in 0.2, 0.5, 0.8."""
+    for p in (0.2, 0.5, 0.8):
+        layer = cls(p, rng=int(10 * p))
+        out = layer(x)
+        assert abs(out.mean() - x.mean()) < 0.1
+        assert abs(out.std(ddof=1) - x.std(ddof=1)) < 0.1
+        assert layer.backward(x).shape == x.shape
+
+
+def test_AlphaDropout():
+    """Port of pytorch/pytorch test/nn/test_dropout.py, TestDropoutNN.test_AlphaDropout."""
+    _check_alpha_dropout(c.AlphaDropout, np.random.default_rng(0).standard_normal(5000))
+
+
+def test_FeatureAlphaDropout():
+    """Port of pytorch/pytorch test/nn/test_dropout.py, TestDropoutNN.test_FeatureAlphaDropout (random sizes
+    drawn from a seeded generator; its second input is smaller here, (50, 20, 16, 16), to keep the suite fast)."""
+    rng = np.random.default_rng(1)
+    b, w, h = (int(v) for v in rng.integers(1, 6, size=3))
+    d = int(rng.integers(1, 3))
+    _check_alpha_dropout(c.FeatureAlphaDropout, rng.standard_normal((1000, b, d, w, h)))
+    _check_alpha_dropout(c.FeatureAlphaDropout, rng.standard_normal((50, 20, 16, 16)))
+
+
+@pytest.mark.parametrize("cls, fn, shape", [
+    (c.AlphaDropout, F.alpha_dropout, (32, 24)),
+    (c.FeatureAlphaDropout, F.feature_alpha_dropout, (16, 12, 5)),
+    (c.FeatureAlphaDropout, F.feature_alpha_dropout, (8, 6, 3, 4)),
+    (c.FeatureAlphaDropout, F.feature_alpha_dropout, (32, 24)),
+])
+@pytest.mark.parametrize("p", [0.2, 0.6])
+def test_alpha_dropout_layers_match_torch_given_its_mask_in_float64(cls, fn, shape, p):
+    """torch's RNG differs from NumPy's: read torch's keep-mask (dropped entries all take one value) and let the
+    layer draw the same one; forward and backward then agree to 1e-10."""
+    torch.manual_seed(1)
+    rng = np.random.default_rng(5)
+    x, dy = rng.normal(size=shape), rng.normal(size=shape)
+    xt = torch.from_numpy(x).requires_grad_()
+    yt = fn(xt, p=p, training=True)
+    yt.backward(torch.from_numpy(dy))
+    a, b, alpha_prime = alpha_dropout_constants(p)
+    keep = ~np.isclose(yt.detach().numpy(), a * alpha_prime + b, rtol=0, atol=1e-12)
+    mask_shape = shape if cls is c.AlphaDropout else shape[:2] + (1,) * (len(shape) - 2)
+    keep = keep.reshape(mask_shape + (-1,))[..., 0] if len(shape) > 2 and cls is not c.AlphaDropout else keep
+    layer = cls(p, rng=MaskRng(keep))
+    assert_parity(layer(x), yt, np.float64)
+    assert_parity(layer.backward(dy), xt.grad, np.float64)
+    assert layer.mask.shape == mask_shape
+    np.testing.assert_array_equal(layer.eval()(x), x)
+    assert repr(layer) == f"{cls.__name__}(p={p})"
+
+
+def test_feature_alpha_dropout_p_one_and_eval():
+    x = np.random.default_rng(6).normal(size=(4, 3, 2))
+    y, mask = c.feature_alpha_dropout_forward(x, 1.0, rng=0)
+    np.testing.assert_array_equal(y, F.feature_alpha_dropout(torch.from_numpy(x), 1.0, True).numpy())
+    assert mask.shape == (4, 3, 1) and not mask.any()
+    np.testing.assert_array_equal(c.feature_alpha_dropout_backward(np.ones_like(x), mask, 1.0), 0.0)
+    np.testing.assert_array_equal(c.feature_alpha_dropout_forward(x, 0.5, training=False)[0], x)

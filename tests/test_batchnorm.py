@@ -200,3 +200,139 @@ def test_eval_backward_treats_running_statistics_as_constants():
     dx = bn.backward(dy)
     numeric = c.numerical_gradient(lambda v: c.BatchNorm.forward(bn, v), x.copy(), dy, h=1e-3, order=4)
     assert c.rel_error(numeric, dx) < 1e-8
+
+
+# ---- PyTorch's own tests, ported (source named in each docstring) ----
+
+
+def test_batchnorm_raises_error_if_less_than_one_value_per_channel():
+    """Port of pytorch/pytorch test/test_nn.py, TestNN.test_batchnorm_raises_error_if_less_than_one_value_per_channel."""
+    x = np.random.default_rng(0).random(10)[None, :, None]
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        c.BatchNorm(10)(x)
+
+
+@pytest.mark.parametrize("name, size", [(n, s) for n in ("running_mean", "running_var", "weight", "bias") for s in (9, 11)])
+def test_batchnorm_raises_error_if_state_is_not_same_size_as_input(name, size):
+    """Port of pytorch/pytorch test/test_nn.py, TestNN.test_batchnorm_raises_error_if_{running_mean,running_var,weight,
+    bias}_is_not_same_size_as_input (torch: RuntimeError; the companion: ValueError)."""
+    bn = c.BatchNorm(10).eval()
+    setattr(bn, name, np.random.default_rng(1).random(size))
+    with pytest.raises(ValueError, match=f"{name} must have shape \\(10,\\)"):
+        bn(np.random.default_rng(2).random((2, 10)))
+
+
+def test_batchnorm_buffer_update_when_stats_are_not_tracked():
+    """Port of pytorch/pytorch test/test_nn.py, TestNN.test_batchnorm_buffer_update_when_stats_are_not_tracked:
+    switched off after construction, track_running_stats stops the updates."""
+    bn = c.BatchNorm(4, track_running_stats=True)
+    bn.track_running_stats = False
+    before = (bn.num_batches_tracked, bn.running_mean.copy(), bn.running_var.copy())
+    bn(np.random.default_rng(3).random((32, 4)))
+    assert bn.num_batches_tracked == before[0]
+    np.testing.assert_array_equal(bn.running_mean, before[1])
+    np.testing.assert_array_equal(bn.running_var, before[2])
+
+
+def test_batchnorm_simple_average():
+    """Port of pytorch/pytorch test/test_nn.py, TestNNDeviceType._test_batchnorm_simple_average (momentum=None is
+    the cumulative average; reset_running_stats restarts it)."""
+    bn = c.BatchNorm(3, momentum=None)
+    np.testing.assert_array_equal(bn.running_mean, 0)
+    np.testing.assert_array_equal(bn.running_var, 1)
+    rng = np.random.default_rng(4)
+    data1, data2 = rng.random((4, 3)), rng.random((4, 3))
+    res1 = bn(data1)
+    mean1, var1 = bn.running_mean.copy(), bn.running_var.copy()
+    assert np.all(mean1 != 0) and np.all(var1 != 1)
+    bn.reset_running_stats()
+    np.testing.assert_array_equal(bn.running_mean, 0)
+    np.testing.assert_array_equal(bn.running_var, 1)
+    res2 = bn(data2)
+    mean2, var2 = bn.running_mean.copy(), bn.running_var.copy()
+    bn.reset_running_stats()
+    bn(data1)
+    bn(data2)
+    np.testing.assert_allclose(bn.running_mean, (mean1 + mean2) / 2, rtol=1e-14)
+    np.testing.assert_allclose(bn.running_var, (var1 + var2) / 2, rtol=1e-14)
+    assert res1.shape == res2.shape == (4, 3)
+
+
+def test_batchnorm_eval():
+    """Port of pytorch/pytorch test/test_nn.py, TestNNDeviceType._test_batchnorm_eval: in eval mode two passes
+    give the same output and the same gradient (nothing is updated)."""
+    rng = np.random.default_rng(5)
+    bn = c.BatchNorm(3).eval()
+    x, dy = rng.random((4, 3)), rng.random((4, 3))
+    res1, grad1 = bn(x), bn.backward(dy)
+    res2, grad2 = bn(x), bn.backward(dy)
+    np.testing.assert_array_equal(res1, res2)
+    np.testing.assert_array_equal(grad1, grad2)
+
+
+def test_eps_must_be_positive_with_batch_statistics_only():
+    """torch/nn/functional.py batch_norm: 'eps must be positive during training'; eps = 0 is allowed in eval mode.
+    The functional batch_norm_forward keeps accepting eps = 0 (a documented difference: the chapter on numerics
+    uses it to show the NaN of a constant channel)."""
+    x = np.ones((4, 3))
+    for bn in (c.BatchNorm(3, eps=0.0), c.BatchNorm(3, eps=0.0, track_running_stats=False).eval()):
+        with pytest.raises(ValueError, match="eps must be positive"):
+            bn(x)
+    np.testing.assert_array_equal(c.BatchNorm(3, eps=0.0).eval()(x), 1.0)
+    with pytest.raises(ValueError, match="eps must be a finite number >= 0"):
+        c.BatchNorm(3, eps=-1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert np.all(np.isnan(c.batch_norm_forward(x, None, None, eps=0.0)[0]))
+
+
+# ---- deliberate differences from PyTorch (book/differences.md), each checked against torch ----
+
+
+def test_difference_empty_batch_raises():
+    """torch returns an empty output for an empty batch; the companion raises ValueError (differences page)."""
+    import torch
+
+    assert torch.nn.BatchNorm1d(3)(torch.zeros(0, 3)).shape == (0, 3)
+    with pytest.raises(ValueError, match="must not be empty"):
+        c.BatchNorm(3)(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="must not be empty"):
+        c.dropout_forward(np.zeros((0, 3)), 0.5)
+
+
+def test_difference_momentum_outside_zero_one_is_refused():
+    """torch accepts any momentum (even -1 or 2); the companion requires [0, 1] or None (differences page)."""
+    import torch
+
+    torch.nn.BatchNorm1d(3, momentum=-1)(torch.ones(4, 3))
+    for momentum in (-1, 2):
+        with pytest.raises(ValueError, match="momentum must be in \\[0, 1\\]"):
+            c.BatchNorm(3, momentum=momentum)
+
+
+def test_difference_integer_input_is_a_type_error():
+    """torch: NotImplementedError ('batch_norm' not implemented for 'Long'); the companion: TypeError naming the fix."""
+    import torch
+
+    with pytest.raises(NotImplementedError):
+        torch.nn.BatchNorm1d(3)(torch.ones(4, 3, dtype=torch.long))
+    with pytest.raises(TypeError, match="astype\\(np.float64\\)"):
+        c.BatchNorm(3)(np.ones((4, 3), dtype=np.int64))
+
+
+def test_difference_one_class_for_1d_2d_3d():
+    """torch has BatchNorm1d/2d/3d with rank checks; the companion's BatchNorm takes (N, C, *spatial) of any rank."""
+    import torch
+
+    with pytest.raises(ValueError, match="expected 2D or 3D input"):
+        torch.nn.BatchNorm1d(3)(torch.ones(2, 3, 2, 2))
+    x = np.random.default_rng(0).normal(size=(2, 3, 2, 2))
+    np.testing.assert_allclose(c.BatchNorm(3)(x), torch.nn.BatchNorm2d(3).double()(torch.from_numpy(x)).detach().numpy(),
+                               rtol=0, atol=1e-10)
+
+
+def test_difference_parameters_are_float64_by_default():
+    """torch modules hold float32 parameters by default; the companion's layers float64 (dtype= changes it)."""
+    import torch
+
+    assert torch.nn.BatchNorm1d(3).weight.dtype == torch.float32
+    assert c.BatchNorm(3).weight.dtype == np.float64 and c.BatchNorm(3, dtype=np.float32).weight.dtype == np.float32

@@ -100,3 +100,16 @@ def test_layer_train_eval_and_backward(x):
     np.testing.assert_array_equal(layer(x), x)
     np.testing.assert_array_equal(layer.backward(np.ones_like(x)), np.ones_like(x))
     assert layer.train() is layer and layer.training
+
+
+def test_difference_no_inplace_argument_and_input_never_modified():
+    """torch's dropout layers take inplace=True; the companion's never modify their input (differences page)."""
+    import torch
+
+    assert "inplace" in repr(torch.nn.Dropout(0.5, inplace=True)) or torch.nn.Dropout(0.5, inplace=True).inplace
+    x = np.ones((4, 5))
+    for layer in (c.Dropout(0.5, rng=0), c.Dropout1d(0.5, rng=0), c.AlphaDropout(0.5, rng=0)):
+        with pytest.raises(TypeError):
+            type(layer)(0.5, inplace=True)
+        y = layer(x)
+        assert y is not x and np.all(x == 1.0)

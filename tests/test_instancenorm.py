@@ -7,7 +7,7 @@ import torch.nn.functional as F
 import companion as c
 from companion.tools.oracle import assert_parity, to_torch, torch_devices
 
-from _norm_helpers import DTYPES, _check_all, _data, _gradcheck
+from _norm_helpers import DTYPES, _assert_same_state, _check_all, _data, _gradcheck, _torch_state
 
 
 @pytest.mark.parametrize("device", torch_devices())
@@ -48,3 +48,122 @@ def test_instance_norm_matches_the_torch_layer(device, dtype):
 def test_instance_norm_numeric_gradient(seed, shape):
     x, w, b, dy = _data(shape, shape[1], seed=seed, scale=1.0, offset=0.0)
     _gradcheck(c.instance_norm_forward, c.instance_norm_backward, x, w, b, dy)
+
+
+# ---- PyTorch's own tests, ported (source named in each docstring), and the InstanceNorm layer ----
+
+_TORCH_IN = {3: torch.nn.InstanceNorm1d, 4: torch.nn.InstanceNorm2d, 5: torch.nn.InstanceNorm3d}
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (3, 4, 5, 6), (2, 3, 4, 3, 5)])
+def test_InstanceNorm_general(shape):
+    """Port of pytorch/pytorch test/test_nn.py, TestNNDeviceType._test_InstanceNorm_general (called by
+    test_InstanceNorm1d/2d/3d_general)."""
+    rng = np.random.default_rng(len(shape))
+    x = rng.uniform(0, 10, size=shape)
+    b, ch = shape[:2]
+    # default case track_running_stats=False: every instance has mean 0 and variance 1 (eps=0)
+    inorm = c.InstanceNorm(ch, eps=0)
+    out = inorm(x)
+    flat = out.reshape(b * ch, -1)
+    np.testing.assert_allclose(np.abs(flat.mean(1)).mean(), 0, atol=1e-5)
+    np.testing.assert_allclose(np.abs(flat.var(1)).mean(), 1, atol=1e-5)
+    # eval mode does not change the behaviour
+    dy = rng.normal(size=shape)
+    grad1 = inorm.backward(dy)
+    inorm.eval()
+    np.testing.assert_array_equal(inorm(x), out)
+    np.testing.assert_array_equal(inorm.backward(dy), grad1)
+    # track_running_stats=True, momentum=1: the running statistics are the batch's (unbiased variance)
+    inorm = c.InstanceNorm(ch, momentum=1, eps=0, track_running_stats=True)
+    inorm(x)
+    xc = np.moveaxis(x, 1, 0).reshape(ch, b, -1)
+    np.testing.assert_allclose(xc.reshape(ch, -1).mean(1), inorm.running_mean, atol=1e-5)
+    np.testing.assert_allclose(xc.var(2, ddof=1).mean(1), inorm.running_var, atol=1e-5)
+    # in eval mode, adding X * std to a channel makes that channel's output mean X
+    inorm.eval()
+    delta = (np.sqrt(inorm.running_var) * np.arange(ch)).reshape((-1,) + (1,) * (x.ndim - 2))
+    out = inorm(x + delta)
+    np.testing.assert_allclose(np.moveaxis(out, 1, 0).reshape(ch, -1).mean(1), np.arange(ch), atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5), (3, 2, 4, 3)])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_InstanceNorm_layer_with_running_stats_matches_torch_in_float64(shape, affine, momentum):
+    rng = np.random.default_rng(11)
+    ref = _TORCH_IN[len(shape)](shape[1], affine=affine, track_running_stats=True, momentum=momentum).double()
+    if affine:
+        with torch.no_grad():
+            ref.weight.normal_()
+            ref.bias.normal_()
+    ours = c.InstanceNorm(shape[1], affine=affine, track_running_stats=True, momentum=momentum)
+    ours.load_state_dict(ref.state_dict())
+    for step in range(6):
+        x, dy = rng.normal(step, 1 + step, size=shape), rng.normal(size=shape)
+        for mode in (True, False):
+            ours.train(mode)
+            ref.train(mode)
+            xt = torch.from_numpy(x).requires_grad_()
+            ref.zero_grad()
+            yt = ref(xt)
+            yt.backward(torch.from_numpy(dy))
+            assert_parity(ours(x), yt, np.float64)
+            assert_parity(ours.backward(dy), xt.grad, np.float64)
+            if affine:
+                assert_parity(ours.dweight, ref.weight.grad, np.float64)
+                assert_parity(ours.dbias, ref.bias.grad, np.float64)
+    _assert_same_state(ours, ref)  # running statistics; num_batches_tracked stays 0 in both
+    assert int(ref.num_batches_tracked) == ours.num_batches_tracked == 0
+
+
+def test_InstanceNorm_without_running_stats_has_torch_state_keys():
+    ours, ref = c.InstanceNorm(3, affine=True), torch.nn.InstanceNorm1d(3, affine=True).double()
+    _assert_same_state(ours, ref)
+    assert ours.running_mean is None and list(c.InstanceNorm(3).state_dict()) == []
+    assert repr(ours) == "InstanceNorm(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=False)"
+
+
+def test_InstanceNorm_state_dict_round_trips_with_torch():
+    """A trained torch InstanceNorm loads into the companion with the same eval outputs, and back."""
+    rng = np.random.default_rng(12)
+    ref = torch.nn.InstanceNorm2d(3, affine=True, track_running_stats=True).double()
+    for _ in range(3):
+        ref(torch.from_numpy(rng.normal(2, 3, size=(4, 3, 5, 5))))
+    ref.eval()
+    ours = c.InstanceNorm(3, affine=True, track_running_stats=True).eval()
+    ours.load_state_dict(ref.state_dict())
+    x = rng.normal(size=(2, 3, 5, 5))
+    assert_parity(ours(x), ref(torch.from_numpy(x)), np.float64)
+    again = torch.nn.InstanceNorm2d(3, affine=True, track_running_stats=True).double().eval()
+    again.load_state_dict(_torch_state(ours))
+    assert_parity(ours(x), again(torch.from_numpy(x)), np.float64)
+
+
+def test_InstanceNorm_one_spatial_position_raises_in_training_only():
+    """As torch (torch/nn/functional.py instance_norm, _verify_spatial_size): one position has no variance."""
+    x = np.random.default_rng(13).normal(size=(2, 3, 1))
+    with pytest.raises(ValueError):
+        torch.nn.InstanceNorm1d(3)(torch.from_numpy(x))
+    with pytest.raises(ValueError, match="more than 1 spatial position"):
+        c.InstanceNorm(3)(x)
+    inorm = c.InstanceNorm(3, track_running_stats=True).eval()
+    ref = torch.nn.InstanceNorm1d(3, track_running_stats=True).double().eval()
+    assert_parity(inorm(x), ref(torch.from_numpy(x)), np.float64)
+
+
+def test_difference_wrong_channel_count_raises_without_affine():
+    """torch's InstanceNorm without affine only warns when C != num_features; the companion raises (differences page)."""
+    x = np.random.default_rng(14).normal(size=(2, 4, 5))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        torch.nn.InstanceNorm1d(3)(torch.from_numpy(x))
+    with pytest.raises(ValueError, match="expected num_features=3"):
+        c.InstanceNorm(3)(x)
+
+
+def test_difference_no_batchless_input():
+    """torch.nn.InstanceNorm1d takes (C, L) without a batch axis; the companion wants (N, C, *S)."""
+    x = np.random.default_rng(15).normal(size=(3, 5))
+    assert torch.nn.InstanceNorm1d(3)(torch.from_numpy(x)).shape == (3, 5)
+    with pytest.raises(ValueError, match="at least 3 dimensions"):
+        c.InstanceNorm(3)(x)

@@ -116,3 +116,67 @@ def test_dropout_matches_torch_given_its_mask(device, dtype, p):
     assert_parity(c.dropout_backward(dy, mask, p), xt.grad, dtype)
     np.testing.assert_array_equal(to_numpy(F.dropout(xt, p=p, training=False)), c.dropout_forward(x, p, False)[0])
     np.testing.assert_array_equal(F.dropout(xt, p=1.0).detach().cpu().numpy(), c.dropout_forward(x, 1.0)[0])
+
+
+# ---- track_running_stats switched after construction (PyTorch's rule), state_dict round trips ----
+
+
+@pytest.mark.parametrize("tracked_at_construction", [True, False])
+def test_track_running_stats_switched_after_construction_matches_torch(tracked_at_construction):
+    """torch/nn/modules/batchnorm.py _BatchNorm.forward: eval mode uses the running buffers whenever they exist;
+    they are updated only in training with track_running_stats; without buffers both modes use batch statistics."""
+    rng = np.random.default_rng(20)
+    ours = c.BatchNorm(3, track_running_stats=tracked_at_construction)
+    ref = torch.nn.BatchNorm1d(3, track_running_stats=tracked_at_construction).double()
+    for layer in (ours, ref):
+        layer.track_running_stats = not tracked_at_construction
+    for mode in (True, False, True, False):
+        ours.train(mode)
+        ref.train(mode)
+        x = rng.normal(3, 2, size=(8, 3))
+        assert_parity(ours(x), ref(torch.from_numpy(x)), np.float64)
+    if tracked_at_construction:  # buffers kept, never updated after the switch
+        np.testing.assert_array_equal(ours.running_mean, 0)
+        assert_parity(ours.running_var, ref.running_var, np.float64)
+        assert ours.num_batches_tracked == int(ref.num_batches_tracked) == 0
+    else:
+        assert ours.running_mean is None and ref.running_mean is None
+        assert ours.num_batches_tracked is None and ref.num_batches_tracked is None
+
+
+@pytest.mark.parametrize("affine, track", [(True, True), (False, True), (True, False)])
+def test_batchnorm_state_dict_round_trips_with_torch(affine, track):
+    """A trained torch BatchNorm loads into the companion and gives the same eval outputs, and the reverse."""
+    rng = np.random.default_rng(21)
+    ref = torch.nn.BatchNorm2d(4, affine=affine, track_running_stats=track).double()
+    if affine:
+        with torch.no_grad():
+            ref.weight.normal_()
+            ref.bias.normal_()
+    for _ in range(3):
+        ref(torch.from_numpy(rng.normal(1, 2, size=(6, 4, 3, 3))))
+    ref.eval()
+    ours = c.BatchNorm(4, affine=affine, track_running_stats=track).eval()
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    ours.load_state_dict(ref.state_dict())
+    x = rng.normal(size=(2, 4, 3, 3))
+    assert_parity(ours(x), ref(torch.from_numpy(x)), np.float64)
+    # and back: a companion layer trained in NumPy loads into a fresh torch module
+    ours.train()
+    for _ in range(2):
+        ours(rng.normal(-1, 3, size=(6, 4, 3, 3)))
+    ours.eval()
+    back = torch.nn.BatchNorm2d(4, affine=affine, track_running_stats=track).double().eval()
+    back.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    assert_parity(ours(x), back(torch.from_numpy(x)), np.float64)
+    if track:
+        assert int(back.num_batches_tracked) == ours.num_batches_tracked == 5
+
+
+def test_float32_torch_state_loads_into_float64_layer():
+    ref = torch.nn.BatchNorm1d(3)
+    ref(torch.randn(8, 3, generator=torch.Generator().manual_seed(0)))
+    ours = c.BatchNorm(3)
+    ours.load_state_dict(ref.state_dict())
+    assert ours.running_mean.dtype == np.float64
+    np.testing.assert_array_equal(ours.running_mean, ref.running_mean.numpy().astype(np.float64))

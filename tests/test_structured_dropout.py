@@ -8,7 +8,7 @@ import torch.nn.functional as F
 import companion as c
 from companion.tools.oracle import assert_parity, to_numpy, to_torch, torch_devices
 
-from _dropout_helpers import DTYPES, _five_sigma_keep_count, _raises
+from _dropout_helpers import DTYPES, MaskRng, _five_sigma_keep_count, _raises
 
 TORCH_SPATIAL = {3: F.dropout1d, 4: F.dropout2d, 5: F.dropout3d}
 
@@ -157,3 +157,112 @@ def test_dropout_variant_shape_and_mask_checks():
     _raises(ValueError, "mask must have the shape of dy (1, 4, 5), got (3, 4, 5)", c.alpha_dropout_backward, X[:1], mask, 0.5)
     _raises(TypeError, "mask must be the boolean keep-mask", c.alpha_dropout_backward, X, mask.astype(int), 0.5)
     _raises(TypeError, "dy must have a floating dtype", c.alpha_dropout_backward, X.astype(int), mask, 0.5)
+
+
+# ---- PyTorch's own tests (test/nn/test_dropout.py), ported, and the Dropout1d/2d/3d layers ----
+
+
+def test_invalid_dropout_p():
+    """Port of pytorch/pytorch test/nn/test_dropout.py, TestDropoutNN.test_invalid_dropout_p."""
+    for cls in (c.Dropout, c.Dropout1d, c.Dropout2d, c.Dropout3d, c.AlphaDropout, c.FeatureAlphaDropout):
+        for p in (-0.1, 1.1):
+            with pytest.raises(ValueError, match="p must be in \\[0, 1\\]"):
+                cls(p)
+    for p in (-0.1, 1.1):
+        with pytest.raises(ValueError):
+            c.dropout_forward(np.ones(1), p)
+
+
+def _check_dropout(cls, x):
+    """Port of pytorch/pytorch test/nn/test_dropout.py, TestDropoutNNDeviceType._test_dropout: input filled with
+    1 - p keeps its mean within 0.05, so does the gradient; eval mode is the identity."""
+    p = 0.2
+    x = np.full(x.shape, 1 - p)
+    layer = cls(p, rng=0)
+    out = layer(x)
+    assert abs(out.mean() - (1 - p)) < 0.05
+    assert abs(layer.backward(x).mean() - (1 - p)) < 0.05
+    np.testing.assert_array_equal(cls(p).eval()(x), x)
+    assert repr(layer) == f"{cls.__name__}(p={p})"
+
+
+def _check_channel_zero(layer, x):
+    """Port of TestDropoutNNDeviceType._test_dropoutNd_channel_zero: each channel is kept or dropped whole."""
+    out = layer(x)
+    per_channel = np.count_nonzero(out.reshape(x.shape[0], x.shape[1], -1), axis=2)
+    assert set(np.unique(per_channel)) <= {0, int(np.prod(x.shape[2:]))}
+
+
+def _check_no_batch(cls, x):
+    """Port of TestDropoutNNDeviceType._test_dropoutNd_no_batch: an input without its batch axis is dropped as
+    a batch of one (same random numbers, same result)."""
+    np.testing.assert_array_equal(cls(0.5, rng=3)(x), cls(0.5, rng=3)(x[None])[0])
+
+
+def test_Dropout1d():
+    """Port of pytorch/pytorch test/nn/test_dropout.py, TestDropoutNNDeviceType.test_Dropout1d
+    (torch raises RuntimeError for a wrong rank; the companion ValueError, with torch's message)."""
+    rng = np.random.default_rng(0)
+    n, ch, length = (int(v) for v in rng.integers(10, 16, size=3))
+    _check_dropout(c.Dropout1d, np.empty((n, ch, length)))
+    with pytest.raises(ValueError, match="Expected 2D or 3D input, but received a 4D input"):
+        c.Dropout1d(p=0.5)(rng.random((1, 2, 2, 2)))
+    with pytest.raises(ValueError, match="Expected 2D or 3D input, but received a 1D input"):
+        c.Dropout1d(p=0.5)(rng.random((2, 1))[:, 0])
+    _check_no_batch(c.Dropout1d, rng.random((50, 2)))
+    _check_channel_zero(c.Dropout1d(p=0.5, rng=1), np.ones((10, 4, 2)))
+
+
+def test_Dropout2d():
+    """Port of pytorch/pytorch test/nn/test_dropout.py, TestDropoutNNDeviceType.test_Dropout2d (warnings for 5-D,
+    2-D and 3-D inputs, whole channels dropped)."""
+    rng = np.random.default_rng(1)
+    b, w, h = (int(v) for v in rng.integers(1, 6, size=3))
+    _check_dropout(c.Dropout2d, np.empty((1000, b, w, h)))
+    with pytest.warns(UserWarning, match="Received a 5-D input to dropout2d"):
+        c.Dropout2d(p=0.5)(rng.random((1, 2, 2, 2, 2)))
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
+        c.Dropout2d(p=0.5)(rng.random((1, 2)))
+    with pytest.warns(UserWarning, match="assuming that channel-wise 1D dropout behavior is desired"):
+        c.Dropout2d(p=0.5)(rng.random((1, 2, 2)))
+    _check_channel_zero(c.Dropout2d(p=0.5, rng=2), np.ones((10, 4, 2, 2)))
+
+
+def test_Dropout3d():
+    """Port of pytorch/pytorch test/nn/test_dropout.py, TestDropoutNNDeviceType.test_Dropout3d."""
+    rng = np.random.default_rng(2)
+    b, w, h = (int(v) for v in rng.integers(1, 6, size=3))
+    d = int(rng.integers(1, 3))
+    _check_dropout(c.Dropout3d, np.empty((1000, b, d, w, h)))
+    with pytest.warns(UserWarning, match="Received a 6-D input to dropout3d"):
+        c.Dropout3d(p=0.5)(rng.random((1, 2, 2, 2, 2, 2)))
+    with pytest.warns(UserWarning, match="Received a 3-D input to dropout3d"):
+        c.Dropout3d(p=0.5)(rng.random((1, 2, 2)))
+    _check_no_batch(c.Dropout3d, rng.random((50, 2, 2, 2)))
+    _check_channel_zero(c.Dropout3d(p=0.5, rng=3), np.ones((10, 4, 2, 2, 2)))
+
+
+@pytest.mark.parametrize("cls, torch_cls, shape", [
+    (c.Dropout1d, torch.nn.Dropout1d, (16, 8, 5)),
+    (c.Dropout1d, torch.nn.Dropout1d, (8, 5)),
+    (c.Dropout2d, torch.nn.Dropout2d, (16, 8, 3, 4)),
+    (c.Dropout3d, torch.nn.Dropout3d, (8, 6, 2, 3, 2)),
+    (c.Dropout3d, torch.nn.Dropout3d, (6, 2, 3, 2)),
+])
+@pytest.mark.parametrize("p", [0.3, 0.7])
+def test_channel_dropout_layers_match_torch_given_its_mask(cls, torch_cls, shape, p):
+    """torch's RNG differs from NumPy's: read torch's per-channel keep-mask and let the layer draw the same one."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(4)
+    x, dy = rng.uniform(0.5, 2.0, size=shape), rng.normal(size=shape)  # x has no zeros: kept = y != 0
+    xt = torch.from_numpy(x).requires_grad_()
+    yt = torch_cls(p)(xt)
+    yt.backward(torch.from_numpy(dy))
+    batched = len(shape) == {c.Dropout1d: 3, c.Dropout2d: 4, c.Dropout3d: 5}[cls]
+    lead = 2 if batched else 1
+    keep = (yt.detach().numpy() != 0).reshape(shape[:lead] + (-1,))[..., 0]
+    layer = cls(p, rng=MaskRng(keep))
+    assert_parity(layer(x), yt, np.float64)
+    assert_parity(layer.backward(dy), xt.grad, np.float64)
+    assert layer.mask.shape == shape[:lead] + (1,) * (len(shape) - lead)
+    np.testing.assert_array_equal(layer.eval()(x), x)

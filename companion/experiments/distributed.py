@@ -1,9 +1,11 @@
 """Run a function on N real processes joined in a ``torch.distributed`` group, from a notebook or a test.
 
-:func:`run_processes` starts ``world_size`` fresh Python processes (``spawn``: nothing is inherited
-from the caller's state, so the function must be importable, i.e. defined in a module, not in a
-notebook cell), joins them in one process group (gloo by default) that talks over 127.0.0.1 only,
-calls ``fn(rank, world_size, *args)`` in each and returns the results in rank order. The rendezvous
+:func:`run_processes` starts ``world_size`` fresh Python processes, forked from a clean server process
+that has imported torch once (multiprocessing's ``forkserver``, so a run costs one import of torch,
+not one per process). Nothing is inherited from the caller's state, so the function must be
+importable (defined in a module, not in a notebook cell). It joins them in one process group (gloo
+by default) that talks over 127.0.0.1 only, calls ``fn(rank, world_size, *args)`` in each and returns
+the results in rank order. The rendezvous
 store is opened by the caller on a port the operating system picks at run time; every wait is
 bounded, and the processes end (or are ended) before the call returns.
 
@@ -82,7 +84,8 @@ def run_processes(fn, world_size, args=(), backend="gloo", timeout=60.0):
     host = "127.0.0.1"
     store = dist.TCPStore(host, 0, world_size, is_master=True, wait_for_workers=False,
                           timeout=datetime.timedelta(seconds=timeout))  # port 0: the OS picks a free one
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["torch.distributed", "companion"])  # imported once, in the server
     results = ctx.Queue()
     saved = {k: os.environ.get(k) for k in _ENV}
     os.environ.update(_ENV)  # spawned children inherit the environment at start

@@ -27,7 +27,7 @@ class ProcessGroupError(RuntimeError):
     """A process of :func:`run_processes` failed or did not finish in time; the message carries its traceback."""
 
 
-def _worker(rank, world_size, host, port, backend, timeout, fn, args, results):
+def _worker(rank, world_size, host, port, backend, timeout, fn, args, kwargs, results):
     try:
         import torch
         import torch.distributed as dist
@@ -38,7 +38,7 @@ def _worker(rank, world_size, host, port, backend, timeout, fn, args, results):
         dist.init_process_group(backend, store=store, rank=rank, world_size=world_size,
                                 timeout=datetime.timedelta(seconds=timeout))
         try:
-            out = fn(rank, world_size, *args)
+            out = fn(rank, world_size, *args, **kwargs)
         finally:
             dist.destroy_process_group()
         results.put((rank, True, out))
@@ -46,8 +46,8 @@ def _worker(rank, world_size, host, port, backend, timeout, fn, args, results):
         results.put((rank, False, traceback.format_exc()))
 
 
-def run_processes(fn, world_size, args=(), backend="gloo", timeout=60.0):
-    """Call ``fn(rank, world_size, *args)`` on ``world_size`` processes of one process group.
+def run_processes(fn, world_size, args=(), kwargs=None, backend="gloo", timeout=60.0):
+    """Call ``fn(rank, world_size, *args, **kwargs)`` on ``world_size`` processes of one process group.
 
     Parameters
     ----------
@@ -59,6 +59,8 @@ def run_processes(fn, world_size, args=(), backend="gloo", timeout=60.0):
         Number of processes (>= 1).
     args : tuple
         Extra positional arguments, passed to every process (picklable).
+    kwargs : dict, optional
+        Keyword arguments, passed to every process (picklable).
     backend : str
         The ``torch.distributed`` backend, ``"gloo"`` on CPU.
     timeout : float
@@ -93,7 +95,8 @@ def run_processes(fn, world_size, args=(), backend="gloo", timeout=60.0):
     try:
         for rank in range(world_size):
             p = ctx.Process(target=_worker, daemon=True,
-                            args=(rank, world_size, host, store.port, backend, timeout, fn, tuple(args), results))
+                            args=(rank, world_size, host, store.port, backend, timeout, fn, tuple(args),
+                                  dict(kwargs or {}), results))
             p.start()
             procs.append(p)
     finally:

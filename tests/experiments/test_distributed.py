@@ -13,6 +13,14 @@ def _sum_of_ranks(rank, world_size, offset):
     return rank, world_size, float(t.item())
 
 
+def _keywords(rank, world_size, scale=1):
+    return rank * scale
+
+
+def test_keyword_arguments_reach_every_process():
+    assert run_processes(_keywords, 2, kwargs=dict(scale=5), timeout=120) == [0, 5]
+
+
 def _fails(rank, world_size):
     raise ArithmeticError(f"deliberate failure on rank {rank}")
 

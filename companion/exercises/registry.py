@@ -103,6 +103,7 @@ class CodeExercise:
     explanation: str = ""
     time_limit: float = None
     usage: str = None
+    may_use: tuple = ()
     module: str = ""
     kind: str = field(default="code", init=False)
 
@@ -113,7 +114,8 @@ class CodeExercise:
         if cached is None:
             from .own_work import implementations
 
-            cached = self.__dict__["_forbidden"] = implementations(self.reference)
+            cached = implementations(self.reference) - {id(fn) for fn in self.may_use}
+            self.__dict__["_forbidden"] = cached
         return cached
 
     @property
@@ -226,7 +228,7 @@ def _check_name(name):
 
 
 def register_code(name, signature, reference, cases, mutants=(), rtol=1e-6, atol=1e-8, returns="y",
-                  grader=None, explanation="", time_limit=None, usage=None):
+                  grader=None, explanation="", time_limit=None, usage=None, may_use=()):
     """Register a code exercise: the reader writes a function, the checker compares it with ``reference``.
 
     Parameters
@@ -265,6 +267,11 @@ def register_code(name, signature, reference, cases, mutants=(), rtol=1e-6, atol
         ``'check("pitfall_freeze_bn", finetune_probe(pitfall_freeze_bn))'``: a submission that cannot
         be called with ``signature`` is then told to run that check cell unchanged, not to change
         its parameters.
+    may_use : sequence of callable, optional
+        Companion functions that the reference uses and a submission may use too (building blocks the
+        statement allows, e.g. ``batch_stats``). Every other companion function the reference relies on
+        counts as the exercise's answer: a submission that calls it is told to write it itself
+        (:mod:`companion.exercises.own_work`).
 
     Returns
     -------
@@ -294,7 +301,7 @@ def register_code(name, signature, reference, cases, mutants=(), rtol=1e-6, atol
             raise ValueError(f"{tol_name} must be a number >= 0, got {tol!r}")
     entry = CodeExercise(name=name, signature=signature, reference=reference, cases=cases, mutants=mutants,
                          rtol=float(rtol), atol=float(atol), returns=returns, grader=grader,
-                         explanation=explanation, time_limit=time_limit, usage=usage, module=_caller_module())
+                         explanation=explanation, time_limit=time_limit, usage=usage, may_use=tuple(may_use), module=_caller_module())
     return _add(entry)
 
 

@@ -11,7 +11,8 @@ the companion importable where it is missing. Its Markdown is plain Markdown
 (:mod:`companion.tools.plain_markdown`): admonitions, citations "(Ioffe & Szegedy, 2015)", glued
 numbers, and the exercise numbers of the site. The outputs of the exercise and check cells are
 cleared; the outputs of the chapter's other cells (figures, tables) are kept, so the chapter reads
-as on the site before it is run.
+as on the site before it is run. The cells the site hides (tag ``remove-cell``: the asserts that bind
+the prose to the results, some of which read the solutions' answers) are left out.
 
 The **instructor edition** keeps the solutions: each exercise's stub cell holds the solution code
 between nbgrader's ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers, and the solution's prose
@@ -120,7 +121,11 @@ def setup_source(url, branch, dist):
         "    import companion\n"
         "except ImportError:\n"
         f'    %pip install --quiet "{requirement}"\n'
-        "    import companion"
+        "    import companion\n"
+        "import os\n"
+        "\n"
+        'if not os.path.isdir("data") and os.path.isdir(os.path.join("..", "data")):\n'
+        '    os.chdir("..")  # in book/learner/: the chapters read book/data/ relative to the book\'s folder'
     )
 
 
@@ -198,6 +203,8 @@ def _edition(path, repo, learner):
         tags = _tags(cell)
         if kind == "solution" and (learner or cell["cell_type"] == "code"):
             continue
+        if learner and "remove-cell" in tags:
+            continue  # the site's hidden checks of the prose; some read the solutions' answers
         if kind == "solution-marker":
             if learner:
                 continue

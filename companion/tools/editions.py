@@ -11,8 +11,8 @@ the companion importable where it is missing. Its Markdown is plain Markdown
 (:mod:`companion.tools.plain_markdown`): admonitions, citations "(Ioffe & Szegedy, 2015)", glued
 numbers, and the exercise numbers of the site. The outputs of the exercise and check cells are
 cleared; the outputs of the chapter's other cells (figures, tables) are kept, so the chapter reads
-as on the site before it is run. The cells the site hides (tag ``remove-cell``: the asserts that bind
-the prose to the results, some of which read the solutions' answers) are left out.
+as on the site before it is run. A cell the site hides (tag ``remove-cell``: the asserts that bind
+the prose to the results) is left out when it reads the solutions' answers.
 
 The **instructor edition** keeps the solutions: each exercise's stub cell holds the solution code
 between nbgrader's ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers, and the solution's prose
@@ -180,6 +180,11 @@ def _clear(cell):
     cell["outputs"], cell["execution_count"] = [], None
 
 
+def _reads_answers(source, exercises):
+    """True when code reads the exercises' answers (``answer_...``) or functions, which only the solutions define."""
+    return "answer_" in source or any(re.search(rf"\b{re.escape(name)}\b", source) for name in exercises)
+
+
 def _code_without_checks(source):
     return "\n".join(line for line in source.splitlines() if not _CHECK_CALL.search(line)).rstrip()
 
@@ -193,6 +198,7 @@ def _edition(path, repo, learner):
              "metadata": {"tags": ["nd-setup"]}, "outputs": [], "source": setup_source(url, branch, distribution(repo))}
     cells, pending_stub, solutions = [setup], None, {}
     parts = _split_solutions(nb["cells"])
+    exercises = {ex for c in nb["cells"] if "check" in _tags(c) for ex in _CHECK_CALL.findall(_source(c))}
     if not learner:  # the solution code of each exercise, for its stub cell
         for kind, cell in parts:
             if kind == "solution" and cell["cell_type"] == "code":
@@ -203,8 +209,8 @@ def _edition(path, repo, learner):
         tags = _tags(cell)
         if kind == "solution" and (learner or cell["cell_type"] == "code"):
             continue
-        if learner and "remove-cell" in tags:
-            continue  # the site's hidden checks of the prose; some read the solutions' answers
+        if learner and "remove-cell" in tags and _reads_answers(_source(cell), exercises):
+            continue  # a hidden check of the prose that reads the solutions' answers
         if kind == "solution-marker":
             if learner:
                 continue

@@ -173,7 +173,8 @@ def _split_solutions(cells):
 
 def _context(repo, nb):
     return Context(Bibliography(Path(repo) / "book" / "references.bib"), glue=glued_values(nb["cells"]),
-                   numbers=exercise_numbers(repo), titles=_titles(repo))
+                   numbers=exercise_numbers(repo), titles=_titles(repo),
+                   notebooks={p.stem for p in _notebooks(repo)})
 
 
 def _clear(cell):

@@ -77,7 +77,7 @@ class Bibliography:
             "organization") or key
         names = [a.strip() for a in re.split(r"\s+and\s+", raw) if a.strip()]
         last = [n.split(",")[0].strip() if "," in n else n.split()[-1] for n in names]
-        if len(last) >= 3:
+        if len(last) >= 3 or (len(last) == 2 and last[1] == "others"):
             return f"{last[0]} et al."
         return " & ".join(last)
 
@@ -109,12 +109,16 @@ class Context:
         ``{exercise label (without "ex-"): number on the site}``.
     titles : dict
         ``{chapter name: title}`` for ``{doc}`` links.
+    notebooks : set
+        The chapters that are notebooks (a ``{doc}`` link to one points to its edition; to a Markdown
+        page of the site, it becomes the page's title).
     """
 
     bibliography: Bibliography
     glue: dict = field(default_factory=dict)
     numbers: dict = field(default_factory=dict)
     titles: dict = field(default_factory=dict)
+    notebooks: set = field(default_factory=set)
 
 
 def _role(name, text, ctx):
@@ -131,7 +135,8 @@ def _role(name, text, ctx):
     shown, target = (label.group(1), label.group(2)) if label else (None, text)
     if name == "doc":
         target = target.split("/")[-1]
-        return f"[{shown or ctx.titles.get(target, target)}]({target}.ipynb)"
+        text = shown or ctx.titles.get(target, target)
+        return f"[{text}]({target}.ipynb)" if target in ctx.notebooks else text
     if name == "math":
         return f"${text}$"
     return shown or target

@@ -128,15 +128,19 @@ def test_the_setup_cells_install_line_installs_the_companion(tmp_path):
 
 def test_rewrite_admonitions_citations_roles_and_exercises():
     ctx = Context(Bibliography(REPO / "book" / "references.bib"), glue={"k_acc": "0.912"},
-                  numbers={"x_demo": 7}, titles={"bn_layer": "The batch normalization layer"})
+                  numbers={"x_demo": 7}, titles={"bn_layer": "The batch normalization layer", "notation": "Notation"},
+                  notebooks={"bn_layer"})
     md = ("(sec-a)=\n# T\n\n:::{admonition} Learning goals\n:class: tip\n- one\n- two $x^2$\n:::\n\n"
           "BN {cite:p}`ioffe2015batch` and {cite:p}`ioffe2015batch,santurkar2018how`; {cite:t}`ioffe2015batch` "
-          "got {glue:text}`k_acc`; see {doc}`bn_layer` and {doc}`that page <bn_layer>` and {ref}`below <sec-a>`.\n\n"
+          "got {glue:text}`k_acc`; see {doc}`bn_layer` and {doc}`that page <bn_layer>` and {ref}`below <sec-a>`; "
+          "{doc}`notation`.\n\n"
           "```{exercise-start}\n:label: ex-x_demo\n```\nDo it.\n```{exercise-end}\n```")
     out = rewrite(md, ctx)
     assert out.startswith("# T\n\n> **Learning goals**\n>\n> - one\n> - two $x^2$")
+    assert rewrite("{cite:p}`cs231n`", ctx).startswith("(Li et al., ")  # "Li, Fei-Fei and others"
     assert "BN (Ioffe & Szegedy, 2015) and (Ioffe & Szegedy, 2015; Santurkar et al., 2018); Ioffe & Szegedy (2015)" in out
-    assert "got 0.912; see [The batch normalization layer](bn_layer.ipynb) and [that page](bn_layer.ipynb) and below." in out
+    assert ("got 0.912; see [The batch normalization layer](bn_layer.ipynb) and [that page](bn_layer.ipynb) and "
+            "below; Notation." in out)
     assert '<a id="ex-x_demo"></a>\n**Exercise 7.**\nDo it.' in out
     assert "exercise-end" not in out and ":class:" not in out
     with pytest.raises(KeyError, match="nope"):

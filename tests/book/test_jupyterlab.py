@@ -196,7 +196,7 @@ def test_exercises_chapter_runs_in_jupyterlab(jupyterlab, tmp_path_factory):
 
 VISIBLE = "Array.from(document.querySelectorAll('.jp-NotebookPanel')).find(p => p.checkVisibility())"
 RENDERED = """() => {
-    const panel = %s;
+    const panel = VISIBLE;
     if (!panel) return {texts: [], quotes: [], math: 0, images: []};
     const md = Array.from(panel.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown'));
     return {
@@ -206,7 +206,7 @@ RENDERED = """() => {
         math: panel.querySelectorAll('.jp-RenderedMarkdown mjx-container').length,
         images: Array.from(panel.querySelectorAll('.jp-OutputArea-output img')).map(i => i.complete && i.naturalWidth > 0),
     };
-}""" % VISIBLE
+}""".replace("VISIBLE", VISIBLE)
 RAW_MYST = re.compile(r":::|\{admonition\}|\{cite:[pt]\}|\{glue:text\}|\{doc\}|:label:|:class:|\{exercise-start\}"
                       r"|\{solution-start\}|\{exercise-end\}")
 

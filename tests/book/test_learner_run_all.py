@@ -14,7 +14,6 @@ def test_run_all_leaves_every_untouched_exercise_not_attempted(path):
     learner = REPO / "book" / "learner" / path.name
     nb = json.loads(learner.read_text(encoding="utf-8"))
     checks = [c for c in nb["cells"] if "check" in c["metadata"].get("tags", [])]
-    assert checks, f"{path.name} has no exercise"
     again = copy.deepcopy(checks)
     for cell in again:
         cell["id"] = "again-" + cell["id"]

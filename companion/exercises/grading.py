@@ -15,10 +15,13 @@ import numpy as np
 from . import own_work, registry, sandbox
 from .results import FAIL, PASS, TODO, Result
 
-__all__ = ["LOG_ENV", "check"]
+__all__ = ["LOG_ENV", "RAISE_ENV", "check"]
 
 #: Environment variable naming a file to which every check appends one JSON line (used by the grading CLI).
 LOG_ENV = "ND_EXERCISES_LOG"
+#: Set to 1 to make a check that does not pass raise AssertionError (for nbgrader's autograder, which
+#: grades a test cell by whether it raises).
+RAISE_ENV = "ND_EXERCISES_RAISE"
 _MISSING = object()
 
 
@@ -445,7 +448,9 @@ def _record(result):
 def check(name, submission=_MISSING):
     """Check a submission for an exercise or question of the book and return the verdict.
 
-    Never raises, whatever the submission does: problems are reported in the result.
+    Never raises, whatever the submission does: problems are reported in the result (unless the
+    environment variable ``ND_EXERCISES_RAISE=1`` asks for an ``AssertionError`` on anything but a pass,
+    as nbgrader's autograder needs).
 
     Parameters
     ----------
@@ -499,4 +504,6 @@ def check(name, submission=_MISSING):
         result = Result(str(name), FAIL, f"The checker failed ({type(exc).__name__}: {exc}). "
                         "This is a bug in the book: please report it.")
     _record(result)
+    if os.environ.get(RAISE_ENV) == "1" and not result.passed:
+        raise AssertionError(f"{result.headline}\n{result.message}")
     return result

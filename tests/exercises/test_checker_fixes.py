@@ -238,3 +238,16 @@ def test_first_check_in_a_fresh_interpreter_loads_only_its_bank():
     assert torch_loaded == "False"
     assert banks == "companion.exercises.bank.exercises"
     print(f"first check in a fresh interpreter: {float(seconds):.3f} s (total {time.perf_counter() - start:.2f} s)")
+
+
+# ------------------------------------------------------------------ nbgrader's autograder
+def test_a_failing_check_raises_for_nbgrader_when_asked(monkeypatch):
+    def bn_forward(x, gamma, beta, eps=1e-5):
+        raise NotImplementedError
+
+    assert check("bn_forward", bn_forward).status == "todo"
+    monkeypatch.setenv("ND_EXERCISES_RAISE", "1")
+    with pytest.raises(AssertionError, match="not attempted yet"):
+        check("bn_forward", bn_forward)
+    ok = check("bn_forward", lambda x, g, b, eps=1e-5: g * (x - x.mean(0)) / np.sqrt(x.var(0) + eps) + b)
+    assert ok.passed

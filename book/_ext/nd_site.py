@@ -1,6 +1,6 @@
 """Local Sphinx extension of *Normalize & Drop*: generated front/back matter and an offline site.
 
-Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does six things:
+Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does seven things:
 
 ``{learning-path}`` directive (used in ``book/intro.md``)
     A table per part of the book, in table-of-contents order: each page with its prerequisites,
@@ -30,6 +30,11 @@ Offline guard
 Unique element ids
     sphinx-exercise gives every exercise body the same id; repeated ids get a numbered suffix.
 
+The learner edition behind the buttons
+    The launch buttons (Binder, JupyterHub, Colab) of a chapter open its learner edition
+    ``book/learner/<chapter>.ipynb`` (written by ``nd-editions``: exercises without solutions), and
+    the ``.ipynb`` download button serves it: the solutions stay on the page, in the dropdowns.
+
 Working sidebar buttons, phone-width text
     Loads ``book/_static/nd_site.js`` (see there: the themes attach their click handlers to a
     hidden duplicate of the sidebar buttons, so the menu button does nothing on a phone) and
@@ -38,7 +43,9 @@ Working sidebar buttons, phone-width text
 import json
 import math
 import re
+import shutil
 from pathlib import Path
+from urllib.parse import quote
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -434,6 +441,38 @@ def merge(app, env, docnames, other):
     env.nd_generated_docs = getattr(env, "nd_generated_docs", set()) | getattr(other, "nd_generated_docs", set())
 
 
+def _learner_notebook(app, pagename):
+    """``(path in the repository, file)`` of a page's learner edition, or ``None`` when it has none."""
+    folder, _, name = pagename.rpartition("/")
+    relative = f"{folder}/learner/{name}.ipynb" if folder else f"learner/{name}.ipynb"
+    path = Path(app.srcdir) / relative
+    return (relative, path) if path.is_file() else None
+
+
+def launch_learner_edition(app, pagename, templatename, context, doctree):
+    """Point the launch buttons of a chapter at its learner edition (they are built at priority 501)."""
+    learner = _learner_notebook(app, pagename)
+    if learner is None:
+        return
+    old, new = f"{pagename}.ipynb", learner[0]
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []):
+            url = button.get("url", "")
+            if url.startswith("http"):
+                button["url"] = url.replace(old, new).replace(quote(old, safe=""), quote(new, safe=""))
+
+
+def download_learner_edition(app, exception):
+    """Serve the learner edition where the download button points (``_sources/<page>.ipynb``)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for docname in app.env.found_docs:
+        learner = _learner_notebook(app, docname)
+        target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
+        if learner is not None and target.is_file():
+            shutil.copyfile(learner[1], target)
+
+
 def setup(app):
     app.add_node(GeneratedPlaceholder, html=(_skip, None), latex=(_skip, None), text=(_skip, None))
     app.add_directive("learning-path", LearningPathDirective)
@@ -446,6 +485,8 @@ def setup(app):
     # priority 0: before any other extension adds an inline script in builder-inited
     app.connect("builder-inited", no_duplicate_inline_scripts, priority=0)
     app.connect("html-page-context", forbid_remote_assets)
+    app.connect("html-page-context", launch_learner_edition, priority=502)
+    app.connect("build-finished", download_learner_edition)
     # book/_static/nd_site.js (html_static_path in _config.yml): deferred, so that it runs
     # after the page is parsed and before the themes' deferred scripts
     app.add_js_file("nd_site.js", loading_method="defer")

@@ -12,13 +12,16 @@ import os
 
 import numpy as np
 
-from . import registry, sandbox
+from . import own_work, registry, sandbox
 from .results import FAIL, PASS, TODO, Result
 
-__all__ = ["LOG_ENV", "check"]
+__all__ = ["LOG_ENV", "RAISE_ENV", "check"]
 
 #: Environment variable naming a file to which every check appends one JSON line (used by the grading CLI).
 LOG_ENV = "ND_EXERCISES_LOG"
+#: Set to 1 to make a check that does not pass raise AssertionError (for nbgrader's autograder, which
+#: grades a test cell by whether it raises).
+RAISE_ENV = "ND_EXERCISES_RAISE"
 _MISSING = object()
 
 
@@ -114,11 +117,13 @@ def _nonfinite_problem(outputs, expected, names):
         nan = np.isnan(out) & finite_expected
         inf = np.isinf(out) & finite_expected
         if nan.any():
-            return (f"{label} contains NaN ({int(nan.sum())} of {out.size} entries). Look for 0/0, the square root "
-                    "of a negative number, or a division by a variance without eps.")
+            return (f"{label} contains NaN ({int(nan.sum())} of {out.size} entries) where the expected values are "
+                    "finite: some operation had no defined result for this case (such as 0/0, inf - inf or the "
+                    "square root of a negative number). Check each division and square root for this case's shape.")
         if inf.any():
-            return (f"{label} contains inf ({int(inf.sum())} of {out.size} entries). Look for a division by zero, "
-                    "e.g. by a standard deviation without eps.")
+            return (f"{label} contains inf ({int(inf.sum())} of {out.size} entries) where the expected values are "
+                    "finite: something was divided by zero, or overflowed, for this case. Check each denominator "
+                    "for this case's shape.")
     return None
 
 
@@ -171,18 +176,53 @@ def _mutant_outputs(ex, mutant, cases):
     return cache[mutant.name]
 
 
-def _explaining_mutant(ex, cases, outputs, wrong):
-    """The first mutant that reproduces every wrong output of the submission."""
+def _explaining_mutant(ex, cases, outputs):
+    """The first mutant whose outputs the submission reproduces on every case, right outputs included.
+
+    Matching only the wrong outputs is not enough: a mutant that also differs from the submission
+    where the submission is right describes another program (e.g. "the running statistics moved"
+    for a submission whose statistics stayed put), and naming its misconception would mislead.
+    """
     for mutant in ex.mutants:
         mouts = _mutant_outputs(ex, mutant, cases)
         if mouts is None:
             continue
         try:
-            if all(len(mouts[i]) > k and _close(outputs[i][k], mouts[i][k], ex) for i, k in wrong):
+            if all(len(mouts[i]) == len(outs) and all(_close(o, m, ex) for o, m in zip(outs, mouts[i]))
+                   for i, outs in enumerate(outputs)):
                 return mutant
         except (ValueError, TypeError):
             continue
     return None
+
+
+#: The pseudo-misconception of a submission that is right to float32 precision only.
+FLOAT32 = registry.Mutant(
+    "float32_precision",
+    "Your values agree with the expected ones to about 7 significant digits, the precision of float32, but "
+    "not to this exercise's tolerance: somewhere the computation ran in float32 (a `torch` tensor or an "
+    "`np.float32` array). Compute in float64, NumPy's default (e.g. `x.astype(np.float64)`).",
+    lambda *args: None)
+
+
+def _float32_representable(a):
+    return np.array_equal(a, a.astype(np.float32).astype(np.float64))
+
+
+def _float32_precision(outputs, expected, wrong):
+    """True when every wrong output is what a float32 computation of the right float64 values gives.
+
+    The evidence is that each wrong output is exactly representable in float32 (a float64 computation
+    practically never is), while the expected values are not, and that it is near them (float32
+    rounding, amplified by cancellation in ill-conditioned cases, stays well within 1 %).
+    """
+    for i, k in wrong:
+        out, exp = _as_float(outputs[i][k]), _as_float(expected[i][k])
+        scale = max(float(np.max(np.abs(exp), initial=0.0)), np.finfo(np.float32).tiny)
+        if (_float32_representable(exp) or not _float32_representable(out)
+                or np.max(np.abs(out - exp), initial=0.0) > 1e-2 * scale):
+            return False
+    return True
 
 
 def _hint_of(ex, name):
@@ -199,9 +239,19 @@ def _error_result(ex, info, report):
                       "then run this check again.")
     summary = f"Your function raised {info.type}: {info.message}".rstrip(": ")
     if not info.frames and info.type == "TypeError":
-        summary += f"\nThe checker calls it as {ex.call} (all arguments by position)."
+        summary += "\n" + _call_advice(ex)
     return Result(ex.name, FAIL, summary, trace=info.frames, output=report.output,
                   output_total=report.output_total)
+
+
+def _call_advice(ex):
+    """What to do when the checker could not call the submission with the exercise's arguments."""
+    if ex.usage:
+        return (f"Keep the check cell as the chapter wrote it, `{ex.usage}`: it hands your function to the "
+                "checker in the form the checker calls. Keep your function's parameters as in the stub, and "
+                "run the check cell unchanged.")
+    return (f"The checker calls your function as `{ex.call}`, every argument by position: define it with exactly "
+            f"these parameters, in this order (`def {ex.call}:`).")
 
 
 def _run_problem(ex, report):
@@ -246,7 +296,10 @@ def _value_problem(ex, cases, outputs, expected):
     summary = (f"{' and '.join(bad_names)} {'differs' if len(bad_names) == 1 else 'differ'} from the "
                f"expected values on {n_cases} of {len(cases)} hidden cases (e.g. for "
                f"{_case_text(cases[first_case])}, by up to {diff:.2g}).")
-    return summary, _explaining_mutant(ex, cases, outputs, wrong)
+    mutant = _explaining_mutant(ex, cases, outputs)
+    if mutant is None and _float32_precision(outputs, expected, wrong):
+        mutant = FLOAT32
+    return summary, mutant
 
 
 def _wrong_result(ex, cases, outputs, expected, out_kw):
@@ -282,6 +335,10 @@ def grade_code(ex, fn):
     if fn is None or not callable(fn):
         return Result(ex.name, FAIL, f"check({ex.name!r}, ...) expects your function {ex.call}, "
                       f"got {_type_text(sandbox.describe(fn, top=False))}.")
+    used = None if fn is ex.reference else own_work.borrowed(fn, ex.forbidden)
+    if used is not None:
+        return Result(ex.name, FAIL, f"Your function calls `{used}`, the companion's own implementation of what "
+                      "this exercise asks for. Write it yourself: the point is to build it from NumPy operations.")
     cases = ex.make_cases()
     expected_desc = _reference_outputs(ex, cases)
     report = sandbox.run_cases(fn, cases, ex.time_limit)
@@ -320,6 +377,26 @@ def _number(answer):
     return None
 
 
+def _numeric_verdict(q, value):
+    """The Result for a real number answering the numeric or count question ``q``."""
+    if q.kind == "count" and value != round(value):
+        return Result(q.name, FAIL, f"{value:g} is not a whole number: the answer is a count.")
+
+    def close(target, factor=1.0):
+        return abs(value - target) <= factor * q.tolerance(target)
+
+    shown = f"{int(value)}" if q.kind == "count" else f"{value:.6g}"
+    if close(q.answer):
+        return Result(q.name, PASS, ("Right. " + q.explanation).strip())
+    for wrong_value, hint in q.wrong.items():
+        if close(wrong_value):
+            return Result(q.name, FAIL, f"{shown} is not right.", hint=hint, misconception=f"{wrong_value:g}")
+    if q.kind == "numeric" and close(q.answer, factor=10.0):
+        return Result(q.name, FAIL, f"Close: give more digits. {shown} is near the right value but not within "
+                      f"the precision asked for: {q.expected}.")
+    return Result(q.name, FAIL, f"{shown} is not right.")
+
+
 def grade_question(q, answer):
     """Grade an answer to the question ``q``.
 
@@ -327,31 +404,22 @@ def grade_question(q, answer):
     ----------
     q : companion.exercises.registry.Question
     answer : object
-        A number (numeric questions), a letter (choice questions), or ``None`` (not attempted).
+        A number (numeric and count questions), a letter (choice questions), or ``None`` (not attempted).
 
     Returns
     -------
     Result
     """
     if answer is None:
-        return Result(q.name, TODO, f"Replace `None` in `answer_{q.name} = None` with your answer, "
+        return Result(q.name, TODO, f"Replace `None` in `answer_{q.name} = None` with {q.expected}, "
                       "then run this check again.")
-    if q.kind == "numeric":
+    if q.kind in ("numeric", "count"):
         value = _number(answer)
         if value is None:
-            return Result(q.name, FAIL, f"Expected a number, got {_type_text(sandbox.describe(answer, top=False))}.")
+            return Result(q.name, FAIL, f"Expected {q.expected}, got {_type_text(sandbox.describe(answer, top=False))}.")
         if not np.isfinite(value):
             return Result(q.name, FAIL, f"Expected a finite number, got {value}.")
-
-        def close(target):
-            return abs(value - target) <= q.atol + q.rtol * abs(target)
-
-        if close(q.answer):
-            return Result(q.name, PASS, ("Right. " + q.explanation).strip())
-        for wrong_value, hint in q.wrong.items():
-            if close(wrong_value):
-                return Result(q.name, FAIL, f"{value:.6g} is not right.", hint=hint, misconception=f"{wrong_value:g}")
-        return Result(q.name, FAIL, f"{value:.6g} is not right.")
+        return _numeric_verdict(q, value)
     if not isinstance(answer, str):
         return Result(q.name, FAIL, f"Expected the letter of your choice (one of {', '.join(sorted(q.choices))}) "
                       f"as a string, got {_type_text(sandbox.describe(answer, top=False))}.")
@@ -380,7 +448,9 @@ def _record(result):
 def check(name, submission=_MISSING):
     """Check a submission for an exercise or question of the book and return the verdict.
 
-    Never raises, whatever the submission does: problems are reported in the result.
+    Never raises, whatever the submission does: problems are reported in the result (unless the
+    environment variable ``ND_EXERCISES_RAISE=1`` asks for an ``AssertionError`` on anything but a pass,
+    as nbgrader's autograder needs).
 
     Parameters
     ----------
@@ -434,4 +504,6 @@ def check(name, submission=_MISSING):
         result = Result(str(name), FAIL, f"The checker failed ({type(exc).__name__}: {exc}). "
                         "This is a bug in the book: please report it.")
     _record(result)
+    if os.environ.get(RAISE_ENV) == "1" and not result.passed:
+        raise AssertionError(f"{result.headline}\n{result.message}")
     return result

@@ -14,6 +14,7 @@ Two kinds of entries:
 """
 import ast
 import importlib
+import math
 import numbers
 import pkgutil
 import sys
@@ -21,6 +22,7 @@ import traceback
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +43,7 @@ __all__ = [
 _REGISTRY = {}
 _LOAD_ERRORS = {}
 _DISCOVERED = False
+_INDEX = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,21 @@ class CodeExercise:
     grader: Any = None
     explanation: str = ""
     time_limit: float = None
+    usage: str = None
+    may_use: tuple = ()
     module: str = ""
     kind: str = field(default="code", init=False)
+
+    @property
+    def forbidden(self):
+        """``id()`` of the companion objects the reference relies on (a submission may not call them)."""
+        cached = self.__dict__.get("_forbidden")
+        if cached is None:
+            from .own_work import implementations
+
+            cached = implementations(self.reference) - {id(fn) for fn in self.may_use}
+            self.__dict__["_forbidden"] = cached
+        return cached
 
     @property
     def arg_names(self):
@@ -157,6 +173,36 @@ class Question:
     explanation: str = ""
     module: str = ""
 
+    def tolerance(self, target):
+        """The largest accepted distance from ``target`` (``atol + rtol * |target|``; 0 for a count)."""
+        return 0.0 if self.kind == "count" else self.atol + self.rtol * abs(target)
+
+    @property
+    def digits(self):
+        """Significant digits that always meet the relative precision (``None`` without one)."""
+        if self.kind != "numeric" or self.rtol <= 0:
+            return None
+        return max(1, math.ceil(math.log10(5.0 / self.rtol) - 1e-9))
+
+    @property
+    def expected(self):
+        """What kind of answer is expected, in words, e.g. ``"a number, to 4 significant digits"``."""
+        if self.kind == "choice":
+            return "the letter of your choice, as a string such as \"a\""
+        if self.kind == "count":
+            return "a whole number"
+        if self.rtol > 0 and self.atol == 0:
+            return (f"a number, within {_percent(self.rtol)} of the right value "
+                    f"(give at least {self.digits} significant digits)")
+        if self.rtol == 0:
+            return f"a number, within {self.atol:g} of the right value"
+        return (f"a number, within {_percent(self.rtol)} of the right value or {self.atol:g}, whichever is "
+                f"larger (give at least {self.digits} significant digits)")
+
+
+def _percent(rtol):
+    return f"{rtol * 100:g} %"
+
 
 def _caller_module(depth=2):
     try:
@@ -182,7 +228,7 @@ def _check_name(name):
 
 
 def register_code(name, signature, reference, cases, mutants=(), rtol=1e-6, atol=1e-8, returns="y",
-                  grader=None, explanation="", time_limit=None):
+                  grader=None, explanation="", time_limit=None, usage=None, may_use=()):
     """Register a code exercise: the reader writes a function, the checker compares it with ``reference``.
 
     Parameters
@@ -216,6 +262,16 @@ def register_code(name, signature, reference, cases, mutants=(), rtol=1e-6, atol
         Shown when the submission passes (optional).
     time_limit : float, optional
         Seconds allowed for all cases together (default: :data:`companion.exercises.sandbox.TIME_LIMIT`).
+    usage : str, optional
+        The check call of the chapter when it does not pass the reader's function directly, e.g.
+        ``'check("pitfall_freeze_bn", finetune_probe(pitfall_freeze_bn))'``: a submission that cannot
+        be called with ``signature`` is then told to run that check cell unchanged, not to change
+        its parameters.
+    may_use : sequence of callable, optional
+        Companion functions that the reference uses and a submission may use too (building blocks the
+        statement allows, e.g. ``batch_stats``). Every other companion function the reference relies on
+        counts as the exercise's answer: a submission that calls it is told to write it itself
+        (:mod:`companion.exercises.own_work`).
 
     Returns
     -------
@@ -245,7 +301,7 @@ def register_code(name, signature, reference, cases, mutants=(), rtol=1e-6, atol
             raise ValueError(f"{tol_name} must be a number >= 0, got {tol!r}")
     entry = CodeExercise(name=name, signature=signature, reference=reference, cases=cases, mutants=mutants,
                          rtol=float(rtol), atol=float(atol), returns=returns, grader=grader,
-                         explanation=explanation, time_limit=time_limit, module=_caller_module())
+                         explanation=explanation, time_limit=time_limit, usage=usage, may_use=tuple(may_use), module=_caller_module())
     return _add(entry)
 
 
@@ -261,13 +317,16 @@ def register_question(name, answer, kind, rtol=1e-6, atol=0.0, choices=None, wro
     name : str
         Question name (a Python identifier, unique in the book). The stub cell assigns
         ``answer_<name> = None`` and the check cell calls ``check(name, answer_<name>)``.
-    answer : float or str
-        The right answer: a number for ``kind="numeric"``, a letter (a key of ``choices``) for
+    answer : float, int or str
+        The right answer: a number for ``kind="numeric"``, an integer for ``kind="count"``, a letter (a key of ``choices``) for
         ``kind="choice"``.
-    kind : {"numeric", "choice"}
+    kind : {"numeric", "count", "choice"}
+        ``"count"``: a whole number, compared exactly (a fractional answer is told so).
     rtol, atol : float
         Numeric questions: an answer ``a`` is right when ``abs(a - answer) <= atol + rtol * abs(answer)``.
-        Known wrong answers are matched with the same tolerance.
+        Known wrong answers are matched with the same tolerance. An answer of 0 needs ``atol > 0``.
+        The verdict of an unanswered check states the precision (:attr:`Question.expected`), and an
+        answer within ten times the tolerance is told to give more digits.
     choices : dict, optional
         Choice questions: ``{letter: text}``.
     wrong : dict, optional
@@ -282,9 +341,27 @@ def register_question(name, answer, kind, rtol=1e-6, atol=0.0, choices=None, wro
     """
     _check_name(name)
     wrong = dict(wrong or {})
-    if kind == "numeric":
+    if kind == "count":
+        if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
+            raise TypeError(f"question {name!r}: a count's answer must be an integer, got {answer!r}")
+        for value in wrong:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value == answer:
+                raise ValueError(f"question {name!r}: a count's wrong answers must be other integers, got {value!r}")
+        entry = Question(name=name, answer=int(answer), kind=kind, rtol=0.0, atol=0.0,
+                         wrong={int(k): v for k, v in wrong.items()}, explanation=explanation,
+                         module=_caller_module())
+    elif kind == "numeric":
         if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not np.isfinite(answer):
             raise TypeError(f"question {name!r}: a numeric answer must be a finite number, got {answer!r}")
+        for tol_name, tol in (("rtol", rtol), ("atol", atol)):
+            if not isinstance(tol, numbers.Real) or not tol >= 0:
+                raise ValueError(f"question {name!r}: {tol_name} must be a number >= 0, got {tol!r}")
+        if answer == 0 and not atol > 0:
+            raise ValueError(f"question {name!r}: the answer is 0, so a relative tolerance accepts nothing but "
+                             "an exact 0; state an absolute tolerance (atol > 0)")
+        if not rtol > 0 and not atol > 0:
+            raise ValueError(f"question {name!r}: give a tolerance (rtol or atol > 0), or use kind='count' "
+                             "for a whole number")
         for value in wrong:
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise TypeError(f"question {name!r}: wrong answers must be numbers, got {value!r}")
@@ -306,8 +383,45 @@ def register_question(name, answer, kind, rtol=1e-6, atol=0.0, choices=None, wro
         entry = Question(name=name, answer=_letter(answer), kind=kind, choices=choices, wrong=wrong,
                          explanation=explanation, module=_caller_module())
     else:
-        raise ValueError(f"question {name!r}: kind must be 'numeric' or 'choice', got {kind!r}")
+        raise ValueError(f"question {name!r}: kind must be 'numeric', 'count' or 'choice', got {kind!r}")
     return _add(entry)
+
+
+def _bank_index():
+    """``{exercise name: bank module name}``, read from the bank's sources without importing them.
+
+    Every ``register_code("<name>", ...)`` or ``register_question("<name>", ...)`` call whose first
+    argument is a string literal is indexed, so that :func:`get` imports only the one module that
+    defines the exercise (a check in a fresh kernel then loads one chapter's bank, not all of them,
+    and not PyTorch unless that chapter needs it). The index is built once and cached.
+    """
+    global _INDEX
+    if _INDEX is None:
+        from . import bank
+
+        index = {}
+        for info in pkgutil.iter_modules(bank.__path__):
+            path = Path(bank.__path__[0]) / f"{info.name}.py"
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"))
+            except (OSError, SyntaxError, ValueError):
+                continue  # discover() records the error when it imports the module
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id in ("register_code", "register_question") and node.args
+                        and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                    index.setdefault(node.args[0].value, f"{bank.__name__}.{info.name}")
+        _INDEX = index
+    return _INDEX
+
+
+def _import_bank_module(modname):
+    """Import one bank module, recording a failure in :func:`load_errors` instead of raising."""
+    try:
+        importlib.import_module(modname)
+        _LOAD_ERRORS.pop(modname, None)
+    except Exception as exc:  # a broken chapter bank must not break the others
+        _LOAD_ERRORS[modname] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
 def discover():
@@ -330,11 +444,7 @@ def discover():
         found.append(modname)
         if _DISCOVERED and modname in sys.modules:
             continue
-        try:
-            importlib.import_module(modname)
-            _LOAD_ERRORS.pop(modname, None)
-        except Exception as exc:  # a broken chapter bank must not break the others
-            _LOAD_ERRORS[modname] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        _import_bank_module(modname)
     _DISCOVERED = True
     return found
 
@@ -351,8 +461,17 @@ def load_errors():
 
 
 def get(name):
-    """The registered exercise or question called ``name`` (raises ``KeyError`` if there is none)."""
-    _ensure_discovered()
+    """The registered exercise or question called ``name`` (raises ``KeyError`` if there is none).
+
+    Imports only the bank module that registers ``name`` (see :func:`_bank_index`); every module
+    when the name is not in the index (e.g. an exercise registered under a computed name).
+    """
+    if name not in _REGISTRY:
+        modname = _bank_index().get(name)
+        if modname is not None and modname not in sys.modules:
+            _import_bank_module(modname)
+        if name not in _REGISTRY:
+            _ensure_discovered()
     return _REGISTRY[name]
 
 

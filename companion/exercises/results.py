@@ -8,14 +8,27 @@ one of ``nd-check-pass`` / ``nd-check-fail`` / ``nd-check-todo``, and ``data-exe
 The verdict is spelled out in text (not colour alone); there are no scripts and no external resources.
 """
 import html
+import re
 
-__all__ = ["FAIL", "PASS", "TODO", "Result"]
+__all__ = ["FAIL", "PASS", "TODO", "Result", "plain", "to_html"]
 
 PASS, FAIL, TODO = "pass", "fail", "todo"
 
 _HEADLINE = {PASS: ("\u2714", "passed"), FAIL: ("\u2718", "not passed"), TODO: ("\u2026", "not attempted yet")}
 _COLOUR = {PASS: "#1a7f37", FAIL: "#b42318", TODO: "#6b7280"}
 _OUTPUT_LINES = 20
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def plain(text):
+    """A verdict's text for a terminal, a CSV or JSON: the backticks around code removed."""
+    return _CODE.sub(r"\1", text or "")
+
+
+def to_html(text):
+    """A verdict's text as HTML: escaped, code between backticks in ``<code>``, line breaks kept."""
+    escaped = html.escape(text or "")
+    return _CODE.sub(r"<code>\1</code>", escaped).replace("\n", "<br>")
 
 
 class Result:
@@ -65,10 +78,10 @@ class Result:
 
     @property
     def message(self):
-        """The verdict in words, with the misconception hint when there is one."""
+        """The verdict in plain words (no markup), with the misconception hint when there is one."""
         if self.hint:
-            return f"{self.summary}\nLikely misconception: {self.hint}".strip()
-        return self.summary
+            return plain(f"{self.summary}\nLikely misconception: {self.hint}".strip())
+        return plain(self.summary)
 
     @property
     def headline(self):
@@ -123,9 +136,9 @@ class Result:
             f"<strong>{esc(self.name)}</strong>: <strong>{esc(words)}</strong></div>",
         ]
         if self.summary:
-            parts.append(f'<div class="nd-check-message">{esc(self.summary)}</div>')
+            parts.append(f'<div class="nd-check-message">{to_html(self.summary)}</div>')
         if self.hint:
-            parts.append(f'<div class="nd-check-hint"><strong>Likely misconception:</strong> {esc(self.hint)}</div>')
+            parts.append(f'<div class="nd-check-hint"><strong>Likely misconception:</strong> {to_html(self.hint)}</div>')
         if self.trace:
             parts.append('<div class="nd-check-trace">Where (your code only):'
                          f'<pre style="margin:0.2em 0;">{esc(chr(10).join(self._trace_lines()))}</pre></div>')

@@ -80,6 +80,10 @@ def jupyterlab(tmp_path_factory):
     # no announcement feed and no update check: nothing to fetch from other hosts
     (config / "jupyter_server_config.json").write_text(json.dumps(
         {"LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"}}))
+    # Every cell rendered at once (no windowing), so that the page holds the whole notebook.
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_DATA_DIR=str(home / "data"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), IPYTHONDIR=str(home / "ipython"))
@@ -186,5 +190,77 @@ def test_exercises_chapter_runs_in_jupyterlab(jupyterlab, tmp_path_factory):
     assert exercises <= passed, f"exercises whose solution did not pass: {sorted(exercises - passed)}"
     print(f"{len(seen)} check results read from the page: {sum(st == 'pass' for _n, st in seen)} pass, "
           f"{sum(st == 'todo' for _n, st in seen)} todo, {sum(st == 'fail' for _n, st in seen)} fail (demonstrations)")
+    problems = log.problems()
+    assert not problems, "JupyterLab page problems:\n" + "\n".join(problems)
+
+
+VISIBLE = "Array.from(document.querySelectorAll('.jp-NotebookPanel')).find(p => p.checkVisibility())"
+RENDERED = """() => {
+    const panel = VISIBLE;
+    if (!panel) return {texts: [], quotes: [], math: 0, images: []};
+    const md = Array.from(panel.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown'));
+    return {
+        texts: md.map(e => e.innerText),
+        quotes: Array.from(panel.querySelectorAll('.jp-RenderedMarkdown blockquote > p > strong'))
+            .map(e => e.textContent.trim()),
+        math: panel.querySelectorAll('.jp-RenderedMarkdown mjx-container').length,
+        images: Array.from(panel.querySelectorAll('.jp-OutputArea-output img')).map(i => i.complete && i.naturalWidth > 0),
+    };
+}""".replace("VISIBLE", VISIBLE)
+RAW_MYST = re.compile(r":::|\{admonition\}|\{cite:[pt]\}|\{glue:text\}|\{doc\}|:label:|:class:|\{exercise-start\}"
+                      r"|\{solution-start\}|\{exercise-end\}")
+
+
+@pytest.mark.parametrize("chapter", ["bn_layer", "exercises"])
+def test_learner_edition_renders_in_jupyterlab(jupyterlab, tmp_path_factory, chapter):
+    """The learner edition as JupyterLab shows it: no raw MyST, admonitions as titled quotes, author-year
+    citations, exercise numbers as on the site, math typeset, figures loaded; a screenshot of each."""
+    from companion.tools.editions import exercise_numbers
+
+    base, token, _ = jupyterlab
+    path = REPO / "book" / "learner" / f"{chapter}.ipynb"
+    cells = _cells(path)
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    numbers = exercise_numbers(REPO)
+    labels = re.findall(r'<a id="ex-(\w+)"></a>', markdown)
+    shots = tmp_path_factory.mktemp(f"jupyterlab-learner-{chapter}")
+    with chromium(tmp_path_factory.mktemp("chromium-lab-learner")) as context:
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        log = PageLog(page)
+        page.goto(f"{base}lab/tree/book/learner/{chapter}.ipynb?token={token}")
+        page.wait_for_function(f"() => {{ const p = {VISIBLE}; return p && p.querySelector('.jp-RenderedMarkdown'); }}")
+        page.wait_for_timeout(2000)  # MathJax typesets asynchronously
+        page.screenshot(path=str(shots / f"{chapter}_top.png"))
+        # JupyterLab renders only the cells in view: scroll through the notebook and collect what each view shows.
+        scroller = f"({VISIBLE}).querySelector('.jp-WindowedPanel-outer')"
+        shown = {"texts": set(), "quotes": set(), "math": 0, "images": []}
+        for step in range(300):
+            view = page.evaluate(RENDERED)
+            shown["texts"] |= set(view["texts"])
+            shown["quotes"] |= set(view["quotes"])
+            shown["math"] = max(shown["math"], view["math"])
+            shown["images"] += view["images"]
+            at_end = page.evaluate(f"""() => {{ const s = {scroller};
+                if (!s) return true; const end = s.scrollTop + s.clientHeight >= s.scrollHeight - 2;
+                s.scrollBy(0, 600); return end; }}""")
+            if at_end:
+                break
+            page.wait_for_timeout(250 if step % 10 else 1500)  # now and then, time for MathJax to typeset
+        page.screenshot(path=str(shots / f"{chapter}_end.png"))
+        page.close()
+    shown["text"] = "\n".join(sorted(shown["texts"]))
+    print(f"JupyterLab screenshots of the learner edition: {shots}")
+    assert len(shown["texts"]) >= sum(c["cell_type"] == "markdown" for c in cells) // 2
+    assert not RAW_MYST.search(shown["text"]), RAW_MYST.search(shown["text"]).group(0)
+    assert "Learning goals" in shown["quotes"], shown["quotes"]
+    for name in labels:
+        assert f"Exercise {numbers[name]}." in shown["text"], name
+    if "(Ioffe & Szegedy, 2015" in markdown:
+        assert "(Ioffe & Szegedy, 2015" in shown["text"]
+    if "$" in markdown:
+        assert shown["math"] > 0, "no math was typeset"
+    assert all(shown["images"]), "an output image did not load"
     problems = log.problems()
     assert not problems, "JupyterLab page problems:\n" + "\n".join(problems)

@@ -278,14 +278,16 @@ def test_learning_path_lists_every_page(html_dir):
 
 
 def test_launch_and_download_buttons(html_dir):
-    """Binder, JupyterHub and Colab links of a notebook page all come from ``repository.url``."""
+    """Binder, JupyterHub and Colab links of a notebook page all come from ``repository.url`` and open the
+    chapter's learner edition (book/learner/), which the download button serves too."""
     config = yaml.safe_load((REPO / "_config.yml").read_text())
     org, repo = urlsplit(config["repository"]["url"]).path.strip("/").split("/")[:2]
     branch = config["repository"]["branch"]
     notebooks = [d for d in PAGES if source_of(d).suffix == ".ipynb"]
     assert notebooks, "no notebook in the table of contents"
-    for doc in notebooks:
-        text = page_file(html_dir, doc).read_text(encoding="utf8")
+    for page in notebooks:
+        doc = page.replace("book/", "book/learner/", 1)
+        text = page_file(html_dir, page).read_text(encoding="utf8")
         hrefs = [unquote(html.unescape(h)) for h in re.findall(r'href="([^"]+)"', text)]
         for provider, pattern in [
             ("Binder", rf"^https://mybinder\.org/v2/gh/{org}/{repo}/{branch}\?urlpath=lab/tree/{doc}\.ipynb$"),
@@ -295,9 +297,9 @@ def test_launch_and_download_buttons(html_dir):
         ]:
             assert any(re.match(pattern, h) for h in hrefs), f"{doc}: no {provider} launch link built from repository.url"
         download = re.search(r'href="(\.\./_sources/[^"]+\.ipynb)"', text)
-        assert download, f"{doc}: no .ipynb download button"
-        nb = json.loads((page_file(html_dir, doc).parent / download.group(1)).read_text())
-        assert nb["cells"] and nb["nbformat"] == 4
+        assert download, f"{page}: no .ipynb download button"
+        served = (page_file(html_dir, page).parent / download.group(1)).read_text(encoding="utf8")
+        assert served == (REPO / f"{doc}.ipynb").read_text(encoding="utf8"), f"{page}: the download is not the learner edition"
     for doc in PAGES:
         if source_of(doc).suffix == ".md":
             text = page_file(html_dir, doc).read_text(encoding="utf8")
@@ -640,3 +642,17 @@ def test_search_finds_momentum(browser, server):
     page.close()
     assert any(h and h.split("#")[0].split("?")[0].removesuffix(".html") in PAGES for h in hrefs), hrefs
     assert not log.problems(), log.problems()
+
+
+def test_exercise_numbers_of_the_learner_edition_match_the_site(html_dir):
+    """The learner edition numbers exercises as the site does ("Solution to Exercise 39" can be matched)."""
+    from companion.tools.editions import exercise_numbers
+
+    numbers = exercise_numbers(REPO)
+    seen = {}
+    for doc in PAGES:
+        text = page_file(html_dir, doc).read_text(encoding="utf8")
+        for name, number in re.findall(r'href="#ex-(\w+)">\s*Exercise (\d+)', text):
+            seen[name] = int(number)
+    assert seen and seen == {name: numbers[name] for name in seen}
+    assert set(seen) == set(numbers)

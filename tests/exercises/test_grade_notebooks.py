@@ -72,7 +72,8 @@ def test_untouched_notebook_is_not_attempted_even_though_its_solution_passes(ran
 def test_completed_notebook_passes(ran):
     _, _, grades, paths = ran
     assert grades[paths["completed"]] == {
-        "dropout_backward": {"passed": True, "status": "pass", "message": "Right on all 4 hidden test cases."}
+        "dropout_backward": {"passed": True, "status": "pass", "message": "Right on all 4 hidden test cases.",
+                             "points": 1.0, "max_points": 1.0}
     }
 
 
@@ -96,16 +97,17 @@ def test_a_check_cell_that_raises_is_reported(ran):
     _, _, grades, paths = ran
     verdict = grades[paths["deleted_stub"]]["dropout_backward"]
     assert verdict == {"passed": False, "status": "fail",
-                       "message": "the check cell raised NameError: name 'dropout_backward' is not defined"}
+                       "message": "the check cell raised NameError: name 'dropout_backward' is not defined",
+                       "points": 0.0, "max_points": 1.0}
 
 
 def test_table_and_progress_lines(ran):
     _, stdout, _, paths = ran
-    assert f"[2/5] {paths['completed']}: 1/1 exercises passed in " in stdout
-    assert f"[1/5] {paths['untouched']}: 0/1 exercises passed in " in stdout
+    assert f"[2/5] {paths['completed']}: 1/1 exercises passed, 1/1 points in " in stdout
+    assert f"[1/5] {paths['untouched']}: 0/1 exercises passed, 0/1 points in " in stdout
     lines = stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("[2/5]"))
-    assert lines[header + 1].split() == ["exercise", "verdict", "details"]
+    assert lines[header + 1].split() == ["exercise", "verdict", "points", "details"]
     assert "dropout_backward" in lines[header + 3] and "passed" in lines[header + 3]
     assert "not attempted yet" in stdout
 
@@ -120,7 +122,7 @@ def test_single_notebook_without_progress_line_and_success_status(batch, capsys)
     paths, _, _ = batch
     assert grade_notebooks.main([str(paths["completed"])]) == 0
     stdout = capsys.readouterr().out
-    assert stdout.startswith(f"{paths['completed']}: 1/1 exercises passed\n")
+    assert stdout.startswith(f"{paths['completed']}: 1/1 exercises passed, 1/1 points\n")
     assert "[1/1]" not in stdout
 
 
@@ -131,7 +133,8 @@ def test_hanging_cell_is_interrupted_and_a_hanging_notebook_is_stopped(tmp_path)
     # (0.1-0.5 s on an idle machine) a margin of 40x or more on a busy one.
     interrupted = grade_notebooks.grade_notebook(hang, cell_timeout=20, total_timeout=600)
     assert interrupted == {"dropout_backward": {"passed": True, "status": "pass",
-                                                "message": "Right on all 4 hidden test cases."}}
+                                                "message": "Right on all 4 hidden test cases.",
+                                                "points": 1.0, "max_points": 1.0}}
     stopped = grade_notebooks.grade_notebook(hang, cell_timeout=600, total_timeout=3)
     assert stopped["(notebook)"]["message"] == "the notebook did not finish within 3 s"
     assert stopped["dropout_backward"]["passed"] is False

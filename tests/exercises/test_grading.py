@@ -206,7 +206,7 @@ def test_numeric_question(scratch_names):
     assert not wrong.passed and wrong.hint == "you divided by sqrt(2)"
     other = check("zz_numeric", 3.0)
     assert not other.passed and other.hint is None
-    assert "Expected a number, got a str" in check("zz_numeric", "1.0").message
+    assert "Expected a number, within 0.1 % of the right value (give at least 4 significant digits), got a str" in check("zz_numeric", "1.0").message
     assert not check("zz_numeric", True).passed
     assert "finite" in check("zz_numeric", float("nan")).message
 

@@ -28,9 +28,7 @@ register_question(
 register_question(
     "bnlayer_values_per_statistic",
     answer=32 * 14 * 14,
-    kind="numeric",
-    rtol=0.0,
-    atol=0.5,
+    kind="count",
     wrong={
         32: "32 counts only the samples, as if every position had its own statistics. BatchNorm2d pools the "
             "batch and all 14 x 14 positions of a channel.",

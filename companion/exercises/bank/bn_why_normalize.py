@@ -71,6 +71,7 @@ register_code(
     signature="why_standardize(X_train, X)",
     reference=_standardize_ref,
     cases=_standardize_cases,
+    may_use=[batch_stats],
     mutants=[
         Mutant("own_statistics",
                "You standardized X with its own mean and standard deviation. Use the training set's: the test "

@@ -75,6 +75,7 @@ register_code(
     rtol=1e-4,
     atol=1e-6,
     time_limit=10.0,
+    usage='check("pitfall_freeze_bn", finetune_probe(pitfall_freeze_bn))',
     mutants=[
         Mutant("only_requires_grad",
                "gamma and beta are frozen, but the running statistics still moved: they are buffers, not "

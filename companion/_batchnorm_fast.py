@@ -168,6 +168,32 @@ def train_forward(x, weight, bias, eps):
     return y, (xhat, istd, weight), mean, var
 
 
+def normalize_with(x, mean, var, weight, bias, eps):
+    """Training-mode normalization of ``x`` with statistics computed elsewhere (e.g. pooled over processes).
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, C) or (N, C, *spatial)
+    mean, var : array_like, shape (C,)
+        The statistics to normalize with (biased variance).
+    weight, bias : numpy.ndarray of shape (C,), or None
+    eps : float
+
+    Returns
+    -------
+    y : numpy.ndarray, shape and dtype of x
+    cache : tuple
+        ``(xhat, inv_std, weight)``, as :func:`train_forward`'s.
+    """
+    cdt = compute_dtype(x.dtype)
+    mean = np.asarray(mean).astype(cdt)
+    xhat = np.empty(x.shape, cdt)
+    xhat_rows = as_rows(xhat)
+    np.subtract(as_rows(x), _row_col(mean, x.shape[0], cdt), out=xhat_rows, dtype=cdt)
+    istd = inv_std(var, eps, cdt)
+    return _normalize(x, mean, istd, weight, bias, xhat_rows), (xhat, istd, weight)
+
+
 def eval_forward(x, mean, var, weight, bias, eps):
     """Eval-mode forward with the running statistics ``mean``, ``var``: one read of x, one write of y.
 
@@ -193,17 +219,35 @@ def _param_sums(g_rows, xhat_rows, n, cdt):
     return _channel_total(dots, n), _channel_total(sums, n)
 
 
-def backward(dy, cache):
-    """Closed-form training-mode backward: ``dx = scale * (dy - (dbias + xhat * dweight) / m)``, blocked.
+def param_sums(dy, xhat):
+    """Per-channel ``(sum(dy * xhat), sum(dy))`` in float64 (the unscaled ``dweight``, ``dbias``).
 
-    Returns ``(dx, dweight, dbias)``; ``dx`` has the shape and dtype of ``dy``.
+    ``xhat`` is the cache's array (compute dtype); ``dy`` has its shape.
+    """
+    return _param_sums(as_rows(dy), as_rows(xhat), xhat.shape[0], xhat.dtype)
+
+
+def input_grad(dy, cache, dweight, dbias, m):
+    """``dx = scale * (dy - (dbias + xhat * dweight) / m)`` for statistics taken over ``m`` values per channel.
+
+    Parameters
+    ----------
+    dy : numpy.ndarray, shape of the cache's xhat
+    cache : tuple
+        ``(xhat, inv_std, weight)`` from :func:`train_forward` or :func:`normalize_with`.
+    dweight, dbias : numpy.ndarray, shape (C,), float64
+        Parameter gradients over all the values the statistics were taken over.
+    m : int
+        Number of values per channel the statistics were taken over (this batch, or all processes').
+
+    Returns
+    -------
+    numpy.ndarray, shape and dtype of dy
     """
     xhat, istd, weight = cache
     cdt = xhat.dtype
     n = xhat.shape[0]
     xhat_rows, g_rows = as_rows(xhat), as_rows(dy)
-    m = n * xhat_rows.shape[1]
-    dweight, dbias = _param_sums(g_rows, xhat_rows, n, cdt)
     scale = istd if weight is None else istd * weight.astype(cdt)
     k_w, k_b, k_s = (_row_col(v, n, cdt) for v in (dweight / m, dbias / m, scale))
     dx = np.empty(dy.shape, cdt)
@@ -216,8 +260,19 @@ def backward(dy, cache):
         d += k_b[b]
         np.subtract(_in_cdt(g_rows[b], cdt, scratch), d, out=d)
         d *= k_s[b]
-    pdt = cdt if weight is None else weight.dtype
-    return dx.astype(dy.dtype, copy=False), dweight.astype(pdt), dbias.astype(pdt)
+    return dx.astype(dy.dtype, copy=False)
+
+
+def backward(dy, cache):
+    """Closed-form training-mode backward: ``dx = scale * (dy - (dbias + xhat * dweight) / m)``, blocked.
+
+    Returns ``(dx, dweight, dbias)``; ``dx`` has the shape and dtype of ``dy``.
+    """
+    xhat, _, weight = cache
+    dweight, dbias = param_sums(dy, xhat)
+    dx = input_grad(dy, cache, dweight, dbias, xhat.size // xhat.shape[1])
+    pdt = xhat.dtype if weight is None else weight.dtype
+    return dx, dweight.astype(pdt), dbias.astype(pdt)
 
 
 def eval_backward(dy, cache, param_dtype):

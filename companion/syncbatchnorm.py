@@ -86,7 +86,7 @@ def global_moments(x, group=None):
         Mean and biased variance of the whole batch, from Chan's merge of the shards' ``(n, mean, S)``
         in rank order; identical on every process.
     """
-    _, mean_k, var_k = fast.centered_moments(x)
+    mean_k, var_k = fast.moments(x)
     n_k = x.size // x.shape[1]
     mine = np.concatenate([[n_k], mean_k.astype(np.float64), var_k.astype(np.float64) * n_k])
     rows = _all_gather(mine, group)
@@ -142,8 +142,7 @@ def _forward(x, weight, bias, eps, group):
     if m < 2:
         raise ValueError(f"x: expected more than 1 value per channel in the whole batch, got {m}")
     cdt = compute_dtype(x.dtype)
-    xc = fast.centered(x, mean.astype(cdt))
-    y, (xhat, inv_std, w) = fast.normalize(xc, var.astype(cdt), weight, bias, eps, x.shape, x.dtype)
+    y, (xhat, inv_std, w) = fast.normalize_with(x, mean.astype(cdt), var.astype(cdt), weight, bias, eps)
     return y, (xhat, inv_std, w, m, group), mean, var
 
 
@@ -166,19 +165,13 @@ def sync_batch_norm_backward(dy, cache):
     """
     xhat, inv_std, weight, m, group = cache
     check_same_shape(dy, "dy", xhat.shape)
-    cdt = xhat.dtype
-    xhat3, g = fast.as_ncm(xhat), fast.as_ncm(dy).astype(cdt, copy=False)
-    dw_k, db_k = fast.param_grads(g, xhat3)
-    c = xhat3.shape[1]
+    dw_k, db_k = fast.param_sums(dy, xhat)
+    c = xhat.shape[1]
     sums = _all_reduce_sum(np.concatenate([dw_k, db_k]), group)
     dweight, dbias = sums[:c], sums[c:]
-    scale = inv_std if weight is None else inv_std * weight.astype(cdt)
-    dx = xhat3 * fast.col(dweight / m, cdt)
-    dx += fast.col(dbias / m, cdt)
-    np.subtract(g, dx, out=dx)
-    dx *= fast.col(scale, cdt)
-    pdt = cdt if weight is None else weight.dtype
-    return dx.reshape(dy.shape).astype(dy.dtype, copy=False), dweight.astype(pdt), dbias.astype(pdt)
+    dx = fast.input_grad(dy, (xhat, inv_std, weight), dweight, dbias, m)
+    pdt = xhat.dtype if weight is None else weight.dtype
+    return dx, dweight.astype(pdt), dbias.astype(pdt)
 
 
 def sync_batch_norm_comm_bytes(num_features, world_size):

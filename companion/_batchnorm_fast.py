@@ -5,13 +5,13 @@ multiply or an add per value, so its time is the bytes it moves, not the arithme
 version makes one full pass over memory per step (``x - mean``, ``* inv_std``, ``* weight``,
 ``+ bias``, ...), about 22 passes of 4 bytes per value for forward + backward in float32.  This kernel
 computes the same steps, in the same order and with the same roundings, but **blocked**: the input is
-viewed as rows ``(N * C, M)`` (one row per sample and channel, ``M`` spatial positions, contiguous),
-cut into blocks of about :data:`BLOCK` values that fit in the CPU's L2 cache, and every step of a
-pass runs on one block before the next block is read.  Only the first read and the last write of a
+viewed as ``(N, C, M)`` (``M`` spatial positions, contiguous), cut into blocks of a few samples (or,
+for large samples, of a few channels of one sample) of about :data:`BLOCK` values that fit in the
+CPU's L2 cache, and every step of a pass runs on one block before the next block is read.  Only the first read and the last write of a
 block reach main memory:
 
     ==================  ==========================================  ==========================
-    pass                per block (rows r0:r1)                       memory traffic
+    pass                per block                                    memory traffic
     ==================  ==========================================  ==========================
     forward 1           row sums of x                               read x
     forward 2           xc = x - mean; row sums of xc * xc           read x, write xc
@@ -26,7 +26,7 @@ That is 11 array passes for training (forward + backward) instead of about 22, a
 of 8.  (Forward 2 could keep ``xc`` in a cache-sized scratch block and forward 3 recompute it from x,
 which saves a write and a read of a full array but costs one more operation per value; on a machine
 whose last-level cache holds the whole tensor the operation costs more than the bytes, so ``xc`` is
-kept.)  Row sums run along contiguous memory (NumPy's pairwise summation, ``einsum``'s vectorized dot
+kept.)  Sums over ``M`` run along contiguous memory (NumPy's pairwise summation, ``einsum``'s vectorized dot
 product), and the ``N`` partial sums of a channel are then added in float64, exactly as before
 blocking, so the results do not depend on the block size.
 
@@ -42,63 +42,68 @@ from ._standardize import compute_dtype
 BLOCK = 1 << 16
 
 
-def as_rows(a):
-    """View ``(N, C, *spatial)`` (or ``(N, C)``) as rows ``(N * C, M)``; a copy only if ``a`` is not contiguous."""
-    return a.reshape(a.shape[0] * a.shape[1], -1)
+def as_ncm(a):
+    """View ``(N, C, *spatial)`` (or ``(N, C)``) as ``(N, C, M)``; a copy only if ``a`` is not contiguous."""
+    return a.reshape(a.shape[0], a.shape[1], -1)
 
 
-def _blocks(rows):
-    """Slices of about :data:`BLOCK` values over the rows of a ``(R, M)`` array."""
-    r, m = rows.shape
-    step = max(1, BLOCK // m)
-    return [slice(i, min(i + step, r)) for i in range(0, r, step)]
+def _blocks(shape):
+    """``(samples, channels)`` slice pairs of about :data:`BLOCK` values over an ``(N, C, M)`` array."""
+    n, c, m = shape
+    if c * m <= BLOCK:  # whole samples
+        step = BLOCK // (c * m)
+        return [(slice(i, min(i + step, n)), slice(None)) for i in range(0, n, step)]
+    step = max(1, BLOCK // m)  # a few channels of one sample
+    return [(slice(i, i + 1), slice(j, min(j + step, c))) for i in range(n) for j in range(0, c, step)]
 
 
-def _row_col(v, n, dtype):
-    """A per-channel ``(C,)`` vector repeated for the ``N`` samples, as a ``(N * C, 1)`` column of ``dtype``."""
-    return np.tile(np.asarray(v, dtype=dtype), n).reshape(-1, 1)
+def _scratch(blocks, shape, cdt):
+    """A buffer of the compute dtype as large as the first (largest) block of an ``(N, C, M)`` array."""
+    ns, cs = blocks[0]
+    return np.empty((ns.stop - ns.start, len(range(shape[1])[cs]), shape[2]), cdt)
 
 
-def _channel_total(partial, n):
-    """Add the ``N`` per-row partial sums ``(N * C,)`` of each channel in float64; returns ``(C,)``."""
-    return partial.reshape(n, -1).sum(axis=0, dtype=np.float64)
+def _col(v, dtype):
+    """A ``(C,)`` vector as a ``(C, 1)`` column of ``dtype``: it broadcasts against ``(N, C, M)``."""
+    return np.asarray(v).astype(dtype, copy=False).reshape(-1, 1)
 
 
 def _in_cdt(block, cdt, scratch):
     """``block`` in the compute dtype: itself, or converted into ``scratch`` (float16 input)."""
     if block.dtype == cdt:
         return block
-    out = scratch[: block.shape[0]]
+    out = scratch[: block.shape[0], : block.shape[1]]
     out[...] = block
     return out
 
 
-def moments(x, xc_rows=None):
+def moments(x, xc=None):
     """Per-channel mean and biased variance of ``x``, in two passes.
 
-    ``x - mean`` goes into a cache-sized scratch block (no full-size temporary), or, if ``xc_rows`` (an
-    ``(N * C, M)`` array of the compute dtype) is given, into it, for the caller to reuse.
+    ``x - mean`` goes into a cache-sized scratch block (no full-size temporary), or, if ``xc`` (an
+    ``(N, C, M)`` array of the compute dtype) is given, into it, for the caller to reuse.
 
     Returns
     -------
     mean, var : numpy.ndarray, shape (C,), compute dtype
     """
     cdt = compute_dtype(x.dtype)
-    n, c = x.shape[:2]
-    rows = as_rows(x)
-    m = n * rows.shape[1]
-    blocks = _blocks(rows)
-    scratch = np.empty((blocks[0].stop - blocks[0].start, rows.shape[1]), cdt)
-    sums = np.empty(rows.shape[0], cdt)
-    for b in blocks:  # pass 1: the mean
-        np.sum(_in_cdt(rows[b], cdt, scratch), axis=1, dtype=cdt, out=sums[b])
-    mean = (_channel_total(sums, n) / m).astype(cdt)
-    mean_col = _row_col(mean, n, cdt)
-    for b in blocks:  # pass 2: the mean squared deviation
-        xc = scratch[: b.stop - b.start] if xc_rows is None else xc_rows[b]
-        np.subtract(rows[b], mean_col[b], out=xc, dtype=cdt)
-        sums[b] = np.einsum("rm,rm->r", xc, xc)
-    var = (_channel_total(sums, n) / m).astype(cdt)
+    x3 = as_ncm(x)
+    n, c, m_pos = x3.shape
+    m = n * m_pos
+    blocks = _blocks(x3.shape)
+    scratch = _scratch(blocks, x3.shape, cdt) if xc is None or x3.dtype != cdt else None
+    sums = np.empty((n, c), cdt)
+    for ns, cs in blocks:  # pass 1: the mean
+        np.sum(_in_cdt(x3[ns, cs], cdt, scratch), axis=2, dtype=cdt, out=sums[ns, cs])
+    mean = (sums.sum(axis=0, dtype=np.float64) / m).astype(cdt)
+    mean_col = _col(mean, cdt)
+    for ns, cs in blocks:  # pass 2: the mean squared deviation
+        blk = x3[ns, cs]
+        d = xc[ns, cs] if xc is not None else scratch[: blk.shape[0], : blk.shape[1]]
+        np.subtract(blk, mean_col[cs], out=d, dtype=cdt)
+        sums[ns, cs] = np.einsum("ncm,ncm->nc", d, d)
+    var = (sums.sum(axis=0, dtype=np.float64) / m).astype(cdt)
     return mean, var
 
 
@@ -107,45 +112,45 @@ def inv_std(var, eps, cdt):
     return (1.0 / np.sqrt(np.asarray(var).astype(np.float64) + eps)).astype(cdt)
 
 
-def _normalize(x, mean, istd, weight, bias, xhat_rows):
+def _normalize(x, mean, istd, weight, bias, xhat):
     """``y = (x - mean) * istd * weight + bias``, blocked.
 
-    With ``xhat_rows`` (training: backward needs xhat), which must already hold ``x - mean``, it scales
-    them in place into ``xhat = (x - mean) * istd`` and computes ``y = xhat * weight + bias``.  Without
-    (eval) it folds ``istd * weight`` into one per-channel scale,
+    With ``xhat`` (training: backward needs it), an ``(N, C, M)`` array that must already hold
+    ``x - mean``, it scales it in place into ``xhat = (x - mean) * istd`` and computes
+    ``y = xhat * weight + bias``.  Without (eval) it folds ``istd * weight`` into one per-channel scale,
     ``y = (x - mean) * scale + bias``: three operations per value instead of four, and still centred
     first (never ``x * scale + (bias - mean * scale)``, which cancels catastrophically when the mean is
     large against the standard deviation).
     """
     cdt = istd.dtype
-    n = x.shape[0]
-    rows = as_rows(x)
+    x3 = as_ncm(x)
     y = np.empty(x.shape, x.dtype)
-    y_rows = as_rows(y)
-    if xhat_rows is None and weight is not None:
+    y3 = as_ncm(y)
+    if xhat is None and weight is not None:
         istd, weight = istd * np.asarray(weight).astype(cdt), None
-    mean_col, istd_col = _row_col(mean, n, cdt), _row_col(istd, n, cdt)
-    w_col = None if weight is None else _row_col(weight, n, cdt)
-    b_col = None if bias is None else _row_col(bias, n, cdt)
-    blocks = _blocks(rows)
+    mean_col, istd_col = _col(mean, cdt), _col(istd, cdt)
+    w_col = None if weight is None else _col(weight, cdt)
+    b_col = None if bias is None else _col(bias, cdt)
+    blocks = _blocks(x3.shape)
     direct = y.dtype == cdt  # else (float16) y is computed in a scratch block and converted
-    scratch = np.empty((blocks[0].stop - blocks[0].start, rows.shape[1]), cdt)
-    for b in blocks:
-        out = y_rows[b] if direct else scratch[: b.stop - b.start]
-        if xhat_rows is None:
+    scratch = None if direct else _scratch(blocks, x3.shape, cdt)
+    for ns, cs in blocks:
+        blk = y3[ns, cs]
+        out = blk if direct else scratch[: blk.shape[0], : blk.shape[1]]
+        if xhat is None:
             h = out
-            np.subtract(rows[b], mean_col[b], out=h, dtype=cdt)
+            np.subtract(x3[ns, cs], mean_col[cs], out=h, dtype=cdt)
         else:
-            h = xhat_rows[b]  # already x - mean
-        h *= istd_col[b]  # xhat (training), or (x - mean) * scale (eval)
+            h = xhat[ns, cs]  # already x - mean
+        h *= istd_col[cs]  # xhat (training), or (x - mean) * scale (eval)
         if w_col is not None:
-            np.multiply(h, w_col[b], out=out)
+            np.multiply(h, w_col[cs], out=out)
         elif out is not h:
             out[...] = h
         if b_col is not None:
-            out += b_col[b]
+            out += b_col[cs]
         if not direct:
-            y_rows[b] = out
+            blk[...] = out
     return y
 
 
@@ -162,9 +167,9 @@ def train_forward(x, weight, bias, eps):
     """
     cdt = compute_dtype(x.dtype)
     xhat = np.empty(x.shape, cdt)
-    mean, var = moments(x, as_rows(xhat))  # xhat holds x - mean after this
+    mean, var = moments(x, as_ncm(xhat))  # xhat holds x - mean after this
     istd = inv_std(var, eps, cdt)
-    y = _normalize(x, mean, istd, weight, bias, as_rows(xhat))
+    y = _normalize(x, mean, istd, weight, bias, as_ncm(xhat))
     return y, (xhat, istd, weight), mean, var
 
 
@@ -188,10 +193,9 @@ def normalize_with(x, mean, var, weight, bias, eps):
     cdt = compute_dtype(x.dtype)
     mean = np.asarray(mean).astype(cdt)
     xhat = np.empty(x.shape, cdt)
-    xhat_rows = as_rows(xhat)
-    np.subtract(as_rows(x), _row_col(mean, x.shape[0], cdt), out=xhat_rows, dtype=cdt)
+    np.subtract(as_ncm(x), _col(mean, cdt), out=as_ncm(xhat), dtype=cdt)
     istd = inv_std(var, eps, cdt)
-    return _normalize(x, mean, istd, weight, bias, xhat_rows), (xhat, istd, weight)
+    return _normalize(x, mean, istd, weight, bias, as_ncm(xhat)), (xhat, istd, weight)
 
 
 def eval_forward(x, mean, var, weight, bias, eps):
@@ -206,25 +210,25 @@ def eval_forward(x, mean, var, weight, bias, eps):
     return _normalize(x, mean, istd, weight, bias, None), (x, mean, istd, weight)
 
 
-def _param_sums(g_rows, xhat_rows, n, cdt):
+def _param_sums(g3, xhat3, cdt):
     """Per-channel ``(sum(dy * xhat), sum(dy))`` in float64, one blocked pass over dy and xhat."""
-    r, m = g_rows.shape
-    dots, sums = np.empty(r, cdt), np.empty(r, cdt)
-    blocks = _blocks(g_rows)
-    scratch = np.empty((blocks[0].stop - blocks[0].start, m), cdt)
-    for b in blocks:
-        g = _in_cdt(g_rows[b], cdt, scratch)
-        dots[b] = np.einsum("rm,rm->r", g, xhat_rows[b])
-        np.sum(g, axis=1, dtype=cdt, out=sums[b])
-    return _channel_total(dots, n), _channel_total(sums, n)
+    n, c, m = g3.shape
+    dots, sums = np.empty((n, c), cdt), np.empty((n, c), cdt)
+    blocks = _blocks(g3.shape)
+    scratch = None if g3.dtype == cdt else _scratch(blocks, g3.shape, cdt)
+    for ns, cs in blocks:
+        g = _in_cdt(g3[ns, cs], cdt, scratch)
+        dots[ns, cs] = np.einsum("ncm,ncm->nc", g, xhat3[ns, cs])
+        np.sum(g, axis=2, dtype=cdt, out=sums[ns, cs])
+    return dots.sum(axis=0, dtype=np.float64), sums.sum(axis=0, dtype=np.float64)
 
 
 def param_sums(dy, xhat):
-    """Per-channel ``(sum(dy * xhat), sum(dy))`` in float64 (the unscaled ``dweight``, ``dbias``).
+    """Per-channel ``(sum(dy * xhat), sum(dy))`` in float64: the unscaled ``dweight`` and ``dbias``.
 
     ``xhat`` is the cache's array (compute dtype); ``dy`` has its shape.
     """
-    return _param_sums(as_rows(dy), as_rows(xhat), xhat.shape[0], xhat.dtype)
+    return _param_sums(as_ncm(dy), as_ncm(xhat), xhat.dtype)
 
 
 def input_grad(dy, cache, dweight, dbias, m):
@@ -238,7 +242,7 @@ def input_grad(dy, cache, dweight, dbias, m):
     dweight, dbias : numpy.ndarray, shape (C,), float64
         Parameter gradients over all the values the statistics were taken over.
     m : int
-        Number of values per channel the statistics were taken over (this batch, or all processes').
+        Number of values per channel the statistics were taken over (this batch, or every process's).
 
     Returns
     -------
@@ -246,20 +250,19 @@ def input_grad(dy, cache, dweight, dbias, m):
     """
     xhat, istd, weight = cache
     cdt = xhat.dtype
-    n = xhat.shape[0]
-    xhat_rows, g_rows = as_rows(xhat), as_rows(dy)
+    xhat3, g3 = as_ncm(xhat), as_ncm(dy)
     scale = istd if weight is None else istd * weight.astype(cdt)
-    k_w, k_b, k_s = (_row_col(v, n, cdt) for v in (dweight / m, dbias / m, scale))
+    k_w, k_b, k_s = (_col(v, cdt) for v in (dweight / m, dbias / m, scale))
     dx = np.empty(dy.shape, cdt)
-    dx_rows = as_rows(dx)
-    blocks = _blocks(xhat_rows)
-    scratch = np.empty((blocks[0].stop - blocks[0].start, xhat_rows.shape[1]), cdt)
-    for b in blocks:
-        d = dx_rows[b]
-        np.multiply(xhat_rows[b], k_w[b], out=d)
-        d += k_b[b]
-        np.subtract(_in_cdt(g_rows[b], cdt, scratch), d, out=d)
-        d *= k_s[b]
+    dx3 = as_ncm(dx)
+    blocks = _blocks(xhat3.shape)
+    scratch = None if g3.dtype == cdt else _scratch(blocks, xhat3.shape, cdt)
+    for ns, cs in blocks:
+        d = dx3[ns, cs]
+        np.multiply(xhat3[ns, cs], k_w[cs], out=d)
+        d += k_b[cs]
+        np.subtract(_in_cdt(g3[ns, cs], cdt, scratch), d, out=d)
+        d *= k_s[cs]
     return dx.astype(dy.dtype, copy=False)
 
 
@@ -282,11 +285,10 @@ def eval_backward(dy, cache, param_dtype):
     """
     x, mean, istd, weight = cache
     cdt = istd.dtype
-    n = x.shape[0]
-    xhat = np.subtract(as_rows(x), _row_col(mean, n, cdt), dtype=cdt)
-    xhat *= _row_col(istd, n, cdt)
-    g = as_rows(dy).astype(cdt, copy=False)
+    xhat = np.subtract(as_ncm(x), _col(mean, cdt), dtype=cdt)
+    xhat *= _col(istd, cdt)
+    g = as_ncm(dy).astype(cdt, copy=False)
     scale = istd if weight is None else istd * weight.astype(cdt)
-    dx = (g * _row_col(scale, n, cdt)).reshape(dy.shape).astype(dy.dtype, copy=False)
-    dw, db = (v.astype(param_dtype) for v in _param_sums(g, xhat, n, cdt))
+    dx = (g * _col(scale, cdt)).reshape(dy.shape).astype(dy.dtype, copy=False)
+    dw, db = (v.astype(param_dtype) for v in _param_sums(g, xhat, cdt))
     return dx, dw, db

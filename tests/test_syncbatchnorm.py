@@ -36,7 +36,7 @@ def _rank_run(rank, world_size, sizes):
 
 @pytest.mark.parametrize("sizes", [[3, 6], [1, 2, 5, 4]], ids=["2 processes", "4 processes"])
 def test_sync_batch_norm_equals_batch_norm_of_the_whole_batch(sizes):
-    results = run_processes(_rank_run, len(sizes), (sizes,), timeout=120)
+    results = run_processes(_rank_run, len(sizes), (sizes,), timeout=300)
     x, dy, w, b = _full_batch(sizes)
     y, cache = c.batch_norm_forward(x, w, b, eps=1e-5)
     dx, dw, db = c.batch_norm_backward(dy, cache)

@@ -30,7 +30,7 @@ def test_per_device_batch_norm_replaces_every_batch_norm():
 
 
 def test_sync_bn_demo_on_two_processes():
-    out = run_processes(sync_bn_demo, 2, ([3, 5], [4, 6], (3, 2, 2), 0, (4, 8, 2, 2), 2), timeout=120)
+    out = run_processes(sync_bn_demo, 2, ([3, 5], [4, 6], (3, 2, 2), 0, (4, 8, 2, 2), 2), timeout=300)
     for r in out:
         assert r["torch_error"][0] == "ValueError" and "GPU" in r["torch_error"][1]
         for part in ("pair", "all"):

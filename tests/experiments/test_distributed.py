@@ -18,7 +18,7 @@ def _keywords(rank, world_size, scale=1):
 
 
 def test_keyword_arguments_reach_every_process():
-    assert run_processes(_keywords, 2, kwargs=dict(scale=5), timeout=120) == [0, 5]
+    assert run_processes(_keywords, 2, kwargs=dict(scale=5), timeout=300) == [0, 5]
 
 
 def _fails(rank, world_size):
@@ -26,13 +26,13 @@ def _fails(rank, world_size):
 
 
 def test_results_come_back_in_rank_order_from_a_real_group():
-    out = run_processes(_sum_of_ranks, 3, (10,), timeout=120)
+    out = run_processes(_sum_of_ranks, 3, (10,), timeout=300)
     assert out == [(r, 3, 33.0) for r in range(3)]
 
 
 def test_a_failure_is_reported_with_its_traceback():
     with pytest.raises(ProcessGroupError, match="deliberate failure on rank 0"):
-        run_processes(_fails, 1, timeout=120)
+        run_processes(_fails, 1, timeout=300)
 
 
 def test_world_size_is_checked():

@@ -25,7 +25,7 @@ _ENTRY = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,")
 _FIELD = re.compile(r"(\w+)\s*=\s*")
 _ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
 _TARGET = re.compile(r"^\([\w:-]+\)=\s*$\n?", re.M)
-_FENCE = re.compile(r"^(?P<fence>```+|:::+)\s*\{(?P<name>[\w:-]+)\}(?P<arg>[^\n]*)\n(?P<body>.*?)^(?P=fence)\s*$",
+_FENCE = re.compile(r"^(?P<fence>```+|:::+)[ \t]*\{(?P<name>[\w:-]+)\}(?P<arg>[^\n]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
                     re.M | re.S)
 _OPTION = re.compile(r"^:(\w[\w-]*):[^\n]*\n?", re.M)
 _LABEL_TEXT = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.S)
@@ -164,7 +164,7 @@ def _directive(match, ctx):
         return f"$$\n{content.strip()}\n$$"
     title = arg if name == "admonition" else name.capitalize() + (f": {arg}" if arg else "")
     inner = _FENCE.sub(lambda m: _directive(m, ctx), content)  # nested directives
-    return _indent_quote(f"**{title}**\n\n{inner.strip()}")
+    return _indent_quote(f"**{title}**\n\n{inner.strip()}") + "\n"  # a blank line ends the quote
 
 
 def rewrite(markdown, ctx):

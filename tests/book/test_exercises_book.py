@@ -14,7 +14,8 @@ import pytest
 from companion.exercises import check, registry
 
 BOOK = Path(__file__).resolve().parents[2] / "book"
-NOTEBOOKS = sorted(p for p in BOOK.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and "_build" not in p.parts)
+NOTEBOOKS = sorted(p for p in BOOK.rglob("*.ipynb")
+                   if not {".ipynb_checkpoints", "_build", "learner"} & set(p.parts))  # learner: generated editions
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([A-Za-z_]\w*)["']""")
 LABEL = re.compile(r"```\{exercise-start\}\s*\n:label:\s*ex-([A-Za-z_]\w*)")
 SOLUTION_START = re.compile(r"```\{solution-start\}\s*ex-([A-Za-z_]\w*)")

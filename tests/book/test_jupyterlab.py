@@ -229,7 +229,8 @@ def test_learner_edition_renders_in_jupyterlab(jupyterlab, tmp_path_factory, cha
         page = context.new_page()
         page.set_viewport_size({"width": 1400, "height": 1000})
         log = PageLog(page)
-        page.goto(f"{base}lab/tree/book/learner/{chapter}.ipynb?token={token}")
+        # a workspace of its own: no notebook left open by another test
+        page.goto(f"{base}lab/workspaces/learner-{chapter}/tree/book/learner/{chapter}.ipynb?token={token}&reset")
         page.wait_for_function(f"() => {{ const p = {VISIBLE}; return p && p.querySelector('.jp-RenderedMarkdown'); }}")
         page.wait_for_timeout(2000)  # MathJax typesets asynchronously
         page.screenshot(path=str(shots / f"{chapter}_top.png"))

@@ -13,15 +13,6 @@ from companion.exercises import check, register_question, registry
 from companion.exercises.results import plain, to_html
 
 
-@pytest.fixture
-def scratch_names():
-    """Names registered by a test are removed afterwards."""
-    added = []
-    yield added
-    for name in added:
-        registry._REGISTRY.pop(name, None)
-
-
 # ------------------------------------------------------------------ numeric precision
 def test_an_answer_meets_exactly_the_stated_precision(scratch_names):
     register_question("zz_prec", answer=1.2345678, kind="numeric", rtol=1e-3)

@@ -35,15 +35,6 @@ REQUIRED_MISCONCEPTIONS = [
 ALL_MUTANTS = [(ex.name, m.name) for ex in registry.exercises() if ex.kind == "code" for m in ex.mutants]
 
 
-@pytest.fixture
-def scratch_names():
-    """Names registered by a test are removed afterwards."""
-    added = []
-    yield added
-    for name in added:
-        registry._REGISTRY.pop(name, None)
-
-
 def test_bank_modules_load_without_errors():
     assert registry.load_errors() == {}
 

@@ -137,6 +137,8 @@ def test_rewrite_admonitions_citations_roles_and_exercises():
           "```{exercise-start}\n:label: ex-x_demo\n```\nDo it.\n```{exercise-end}\n```")
     out = rewrite(md, ctx)
     assert out.startswith("# T\n\n> **Learning goals**\n>\n> - one\n> - two $x^2$")
+    # text right after the closing fence is not swallowed by the quote (Markdown's lazy continuation)
+    assert rewrite(":::{admonition} Goals\n:class: tip\n- one\n:::\nAfter.", ctx) == "> **Goals**\n>\n> - one\n\nAfter."
     assert rewrite("{cite:p}`cs231n`", ctx).startswith("(Li et al., ")  # "Li, Fei-Fei and others"
     assert "BN (Ioffe & Szegedy, 2015) and (Ioffe & Szegedy, 2015; Santurkar et al., 2018); Ioffe & Szegedy (2015)" in out
     assert ("got 0.912; see [The batch normalization layer](bn_layer.ipynb) and [that page](bn_layer.ipynb) and "

@@ -181,6 +181,23 @@ def _clear(cell):
     cell["outputs"], cell["execution_count"] = [], None
 
 
+def _number(cells):
+    """Execution counts 1, 2, ... on the code cells, as in one top-to-bottom run.
+
+    The edition is the chapter's run with the solutions left out: the kept outputs come from that run, and a
+    stub or check cell run there prints nothing the learner should see. Consecutive counts keep the notebook
+    hygiene check (no unexecuted or out-of-order cells) meaningful for the editions too.
+    """
+    count = 0
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            count += 1
+            cell["execution_count"] = count
+            for out in cell.get("outputs", []):
+                if "execution_count" in out:
+                    out["execution_count"] = count
+
+
 def _reads_answers(source, exercises):
     """True when code reads the exercises' answers (``answer_...``) or functions, which only the solutions define."""
     return "answer_" in source or any(re.search(rf"\b{re.escape(name)}\b", source) for name in exercises)
@@ -238,6 +255,7 @@ def _edition(path, repo, learner):
                 _clear(cell)  # no stored verdict outside the check cells either
             _nbgrader(cell, f"{name}-code-{cell.get('id', len(cells))}", locked=True)
         cells.append(cell)
+    _number(cells)
     nb["cells"] = cells
     nb["metadata"][_KEY] = {"chapter": name, "edition": "learner" if learner else "instructor",
                             "source": f"book/{name}.ipynb"}

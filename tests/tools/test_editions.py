@@ -54,7 +54,9 @@ def test_learner_edition_has_no_solution_and_no_stored_verdict(path):
         shown = json.dumps(cell.get("outputs", []))
         assert "nd-check-pass" not in shown and "\u2714" not in shown, f"{path.name}: a stored 'passed'"
         if "exercise" in tags or "check" in tags:
-            assert cell["outputs"] == [] and cell["execution_count"] is None
+            assert cell["outputs"] == [], f"{path.name}: a stored output in an exercise or check cell"
+    counts = [c["execution_count"] for c in learner if c["cell_type"] == "code"]
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts not as one top-to-bottom run"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)

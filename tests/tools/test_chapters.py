@@ -77,9 +77,10 @@ def test_differences_sees_a_missing_output_and_merged_streams_as_equal():
     assert [i for i, _ in chapters.differences(a, b)] == [1]
 
 
-def test_the_tool_refuses_to_store_outputs_that_depend_on_the_thread_count(tmp_path):
+def test_the_tool_refuses_to_store_outputs_that_depend_on_the_thread_count(tmp_path, monkeypatch):
     import nbformat
 
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # the first run sees the machine's own setting
     path = tmp_path / "threads.ipynb"
     nb = _notebook("print('same everywhere')", "import os\nprint(os.environ.get('OMP_NUM_THREADS', 'unset'))")
     nbformat.write(nb, path)

@@ -84,23 +84,33 @@ class SGD:
             p.grad = None
 
     def step(self):
-        """Update every parameter that has a gradient."""
+        """Update every parameter that has a gradient.
+
+        The per-parameter arithmetic of ``torch.optim.SGD`` (``g + wd * p``, ``buf * momentum + g``,
+        ``p - lr * buf``), done for all parameters at once with ``torch._foreach_*`` (one call per
+        operation instead of one per parameter: the same numbers, less Python per step).
+        """
         import torch
 
         with torch.no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                g = p.grad
-                if self.weight_decay != 0:
-                    g = g.add(p, alpha=self.weight_decay)
-                if self.momentum != 0:
-                    if self.buffers[i] is None:
-                        self.buffers[i] = torch.clone(g).detach()
-                    else:
-                        self.buffers[i].mul_(self.momentum).add_(g)
-                    g = self.buffers[i]
-                p.add_(g, alpha=-self.lr)
+            live = [i for i, p in enumerate(self.params) if p.grad is not None]
+            if not live:
+                return
+            params = [self.params[i] for i in live]
+            grads = [p.grad for p in params]
+            if self.weight_decay != 0:
+                grads = torch._foreach_add(grads, params, alpha=self.weight_decay)
+            if self.momentum != 0:
+                started = [k for k, i in enumerate(live) if self.buffers[i] is not None]
+                if started:  # buf = momentum * buf + g
+                    bufs = [self.buffers[live[k]] for k in started]
+                    torch._foreach_mul_(bufs, self.momentum)
+                    torch._foreach_add_(bufs, [grads[k] for k in started])
+                for k, i in enumerate(live):
+                    if self.buffers[i] is None:  # first step: buf = g
+                        self.buffers[i] = torch.clone(grads[k]).detach()
+                grads = [self.buffers[i] for i in live]
+            torch._foreach_add_(params, grads, alpha=-self.lr)
 
 
 def predict(model, X, batch_size=2048):

@@ -41,6 +41,15 @@ def use_book_style():
 
 
 def setup_notebook():
-    """Book-wide defaults for a chapter: figure style and NumPy print options (4 decimals, no e-notation)."""
+    """Book-wide defaults for a chapter: figure style, NumPy print options (4 decimals, no
+    e-notation), and one BLAS thread for NumPy.
+
+    The chapters' arrays are small: a second BLAS thread only adds start-up and waiting (and
+    spins on a core that a busy laptop needs elsewhere). One thread also means that no printed
+    number can depend on how a matrix product was split between threads.
+    """
+    from threadpoolctl import threadpool_limits
+
     use_book_style()
     np.set_printoptions(precision=4, suppress=True)
+    threadpool_limits(limits=1, user_api="blas")

@@ -27,3 +27,24 @@ def test_seed_images_and_raw_scale():
 def test_n_train_must_leave_a_test_set(n_train):
     with pytest.raises(ValueError, match="n_train must be an integer"):
         load_digits_split(n_train=n_train)
+
+
+def test_load_digits_is_scikit_learns_dataset_without_importing_it():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits as sklearn_load_digits
+
+    from companion.experiments.data import load_digits
+
+    X, y = load_digits()
+    X_ref, y_ref = sklearn_load_digits(return_X_y=True)
+    assert X.dtype == X_ref.dtype and X.shape == (1797, 64)
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    X[0, 0] = -1.0  # a copy: the cached arrays stay intact
+    assert load_digits()[0][0, 0] == X_ref[0, 0]
+    code = ("import sys\nfrom companion.experiments.data import load_digits_split\nload_digits_split()\n"
+            "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", f"loading the digits imported {out.strip()}"

@@ -27,6 +27,29 @@ def test_sgd_is_bitwise_torch_sgd(momentum, weight_decay):
         assert torch.equal(pa, pb)
 
 
+@pytest.mark.parametrize("momentum,weight_decay", [(0.0, 0.0), (0.9, 1e-3)])
+def test_sgd_is_bitwise_torch_sgd_when_some_parameters_get_no_gradient(momentum, weight_decay):
+    """A parameter without a gradient in a step is skipped and its momentum buffer starts late (as torch)."""
+    X, y, _, _ = load_digits_split(n_train=64)
+    Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+    nets = []
+    for _ in range(2):
+        torch.manual_seed(5)
+        nets.append(torch.nn.ModuleList([torch.nn.Linear(64, 16), torch.nn.Linear(16, 10), torch.nn.Linear(16, 10)]))
+    a, b = nets
+    opt_a = SGD(a.parameters(), lr=0.05, momentum=momentum, weight_decay=weight_decay)
+    opt_b = torch.optim.SGD(b.parameters(), lr=0.05, momentum=momentum, weight_decay=weight_decay)
+    for step in range(8):
+        head = 1 if step < 3 or step % 2 else 2  # head 2 first gets a gradient at step 4
+        for net, opt in ((a, opt_a), (b, opt_b)):
+            loss = torch.nn.functional.cross_entropy(net[head](torch.relu(net[0](Xt[:32]))), yt[:32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+
+
 def test_train_is_deterministic_and_learns():
     X, y, Xt, yt = load_digits_split(n_train=600)
     runs = [train(make_mlp([64, 64, 10], norm="batch", seed=0), X, y, epochs=3, X_test=Xt, y_test=yt, seed=1)

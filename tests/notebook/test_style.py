@@ -26,3 +26,24 @@ def test_setup_notebook_sets_print_options():
         assert np.get_printoptions()["precision"] == 4 and np.get_printoptions()["suppress"]
     finally:
         np.set_printoptions(**old)
+
+
+def test_setup_notebook_limits_numpy_blas_to_one_thread():
+    """In a fresh process (the limit is process-wide), so this test does not change the others'."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("from threadpoolctl import threadpool_info\n"
+            "from companion.notebook import setup_notebook\n"
+            "before = [p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']\n"
+            "setup_notebook()\n"
+            "after = [p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']\n"
+            "import json; print(json.dumps([before, after]))\n")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    before, after = json.loads(out)
+    assert before and all(n == 2 for n in before), out
+    assert after == [1] * len(before), out

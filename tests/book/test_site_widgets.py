@@ -28,9 +28,10 @@ from urllib.parse import urljoin
 import numpy as np
 import pytest
 
+from companion import BatchNorm, batch_stats, dropout_forward
+
 from _chromium import PageLog
 from _site import DESKTOP, PAGES, PHONE, REPO, new_page, page_file, source_of
-from companion import BatchNorm, batch_stats, dropout_forward
 
 # --------------------------------------------------------------------------------------------
 # The specification of the random numbers, in Python

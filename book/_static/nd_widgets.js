@@ -306,6 +306,7 @@
     var button = htmlEl("button", { type: "button", "class": "nd-w-redraw" }, controls, "New random draw");
     legend(root, spec.legend);
     var plot = htmlEl("div", { "class": "nd-w-plot" }, root);
+    if (spec.note) htmlEl("p", { "class": "nd-w-note" }, root, spec.note);
     var summary = htmlEl("p", { "class": "nd-w-summary", "aria-live": "polite" }, root);
     var state = { seed: parseInt(root.getAttribute("data-seed") || "0", 10) || 0 };
     function update() {
@@ -415,6 +416,7 @@
           fmt(r.populationVariance, 2) + "; the biased estimate averages (m \u2212 1)/m \u00b7 \u03c3\u00b2 = " + fmt(r.expectedVariance, 2) + ").";
         return r;
       },
+      note: "Values beyond the end of an axis are counted in its end bin.",
       draw: function (plot, width, r) {
         var wide = width >= 560, panelH = 230, gap = wide ? 24 : 16;
         var height = wide ? panelH : 2 * panelH + gap;

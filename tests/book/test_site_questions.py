@@ -13,6 +13,8 @@ dark mode and nothing is requested from another host.
 import ast
 import json
 import re
+import subprocess
+import sys
 from fractions import Fraction
 from urllib.parse import urljoin
 
@@ -23,7 +25,7 @@ from companion.exercises import check, registry
 from companion.exercises.results import MISCONCEPTION, plain
 
 from _chromium import PageLog
-from _site import DESKTOP, PAGES, PHONE, new_page, source_of
+from _site import DESKTOP, PAGES, PHONE, REPO, new_page, source_of
 
 EXERCISE_LABEL = re.compile(r"```\{exercise(?:-start)?\}[^\n]*\n(?:\s*:[\w-]+:.*\n)*?\s*:label:\s*ex-([\w-]+)")
 READY = "() => window.ndQuestions && window.ndQuestionsData && document.readyState === 'complete'"
@@ -414,3 +416,20 @@ def test_data_is_loaded_only_by_pages_with_exercises(html_dir):
         assert ("nd_questions.js" in text) == bool(exercise_names(doc)), doc
     data = json.loads((html_dir / "_static" / "nd_questions.json").read_text(encoding="utf8"))
     assert sorted(data["exercises"]) == sorted(ENTRIES)
+
+
+def test_an_exercise_label_that_names_no_registered_exercise_fails_the_build(tmp_path):
+    """A form that could check nothing is a build error; a registered question gets its form's assets."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "conf.py").write_text(f"import sys\nsys.path[:0] = [{str(REPO)!r}, {str(REPO / 'book' / '_ext')!r}]\n"
+                                 "extensions = ['myst_parser', 'sphinx_exercise', 'nd_questions']\n")
+    (src / "index.md").write_text(f"# Page\n\n```{{exercise}}\n:label: ex-{QUESTIONS[0]}\n\nA question.\n```\n\n"
+                                  "```{exercise}\n:label: ex-no_such_question\n\nAnother.\n```\n")
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", str(src), str(out)],
+                          capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "'ex-no_such_question' names no registered exercise" in log, log
+    assert "nd_questions.js" in (out / "index.html").read_text(encoding="utf8")
+    data = (out / "_static" / "nd_questions_data.js").read_text(encoding="utf8")
+    assert f'"{QUESTIONS[0]}"' in data and "window.ndQuestionsData = {" in data

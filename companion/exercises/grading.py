@@ -15,7 +15,7 @@ import numpy as np
 from . import own_work, registry, sandbox
 from .results import FAIL, PASS, TODO, Result
 
-__all__ = ["LOG_ENV", "RAISE_ENV", "check"]
+__all__ = ["CLOSE_FACTOR", "LOG_ENV", "QUESTION_MESSAGES", "RAISE_ENV", "check"]
 
 #: Environment variable naming a file to which every check appends one JSON line (used by the grading CLI).
 LOG_ENV = "ND_EXERCISES_LOG"
@@ -377,24 +377,42 @@ def _number(answer):
     return None
 
 
+#: The texts of a question's verdicts, as ``str.format`` templates. The site's in-page checker
+#: (``book/_static/nd_questions.js``) receives them from :mod:`companion.exercises.export`, so a verdict
+#: on the page reads exactly as ``check()`` gives it in a notebook.
+QUESTION_MESSAGES = {
+    "right": "Right. {explanation}",
+    "wrong": "{shown} is not right.",
+    "close": ("Close: give more digits. {shown} is near the right value but not within the precision asked "
+              "for: {expected}."),
+    "not_whole": "{value} is not a whole number: the answer is a count.",
+    "not_finite": "Expected a finite number, got {value}.",
+    "choice_wrong": "({letter}) is not right.",
+    "not_a_choice": "{answer} is not one of the choices {choices}.",
+}
+#: An answer to a numeric question within this many times the tolerance is told to give more digits.
+CLOSE_FACTOR = 10.0
+
+
 def _numeric_verdict(q, value):
     """The Result for a real number answering the numeric or count question ``q``."""
+    text = QUESTION_MESSAGES
     if q.kind == "count" and value != round(value):
-        return Result(q.name, FAIL, f"{value:g} is not a whole number: the answer is a count.")
+        return Result(q.name, FAIL, text["not_whole"].format(value=f"{value:g}"))
 
     def close(target, factor=1.0):
         return abs(value - target) <= factor * q.tolerance(target)
 
     shown = f"{int(value)}" if q.kind == "count" else f"{value:.6g}"
     if close(q.answer):
-        return Result(q.name, PASS, ("Right. " + q.explanation).strip())
+        return Result(q.name, PASS, text["right"].format(explanation=q.explanation).strip())
     for wrong_value, hint in q.wrong.items():
         if close(wrong_value):
-            return Result(q.name, FAIL, f"{shown} is not right.", hint=hint, misconception=f"{wrong_value:g}")
-    if q.kind == "numeric" and close(q.answer, factor=10.0):
-        return Result(q.name, FAIL, f"Close: give more digits. {shown} is near the right value but not within "
-                      f"the precision asked for: {q.expected}.")
-    return Result(q.name, FAIL, f"{shown} is not right.")
+            return Result(q.name, FAIL, text["wrong"].format(shown=shown), hint=hint,
+                          misconception=f"{wrong_value:g}")
+    if q.kind == "numeric" and close(q.answer, factor=CLOSE_FACTOR):
+        return Result(q.name, FAIL, text["close"].format(shown=shown, expected=q.expected))
+    return Result(q.name, FAIL, text["wrong"].format(shown=shown))
 
 
 def grade_question(q, answer):
@@ -418,19 +436,21 @@ def grade_question(q, answer):
         if value is None:
             return Result(q.name, FAIL, f"Expected {q.expected}, got {_type_text(sandbox.describe(answer, top=False))}.")
         if not np.isfinite(value):
-            return Result(q.name, FAIL, f"Expected a finite number, got {value}.")
+            return Result(q.name, FAIL, QUESTION_MESSAGES["not_finite"].format(value=value))
         return _numeric_verdict(q, value)
     if not isinstance(answer, str):
         return Result(q.name, FAIL, f"Expected the letter of your choice (one of {', '.join(sorted(q.choices))}) "
                       f"as a string, got {_type_text(sandbox.describe(answer, top=False))}.")
     letter = answer.strip().strip("()").strip().lower()
     if letter not in q.choices:
-        return Result(q.name, FAIL, f"{answer!r} is not one of the choices {', '.join(sorted(q.choices))}.")
+        return Result(q.name, FAIL, QUESTION_MESSAGES["not_a_choice"].format(
+            answer=repr(answer), choices=", ".join(sorted(q.choices))))
     if letter == q.answer:
-        return Result(q.name, PASS, ("Right. " + q.explanation).strip())
+        return Result(q.name, PASS, QUESTION_MESSAGES["right"].format(explanation=q.explanation).strip())
     if letter in q.wrong:
-        return Result(q.name, FAIL, f"({letter}) is not right.", hint=q.wrong[letter], misconception=letter)
-    return Result(q.name, FAIL, f"({letter}) is not right.")
+        return Result(q.name, FAIL, QUESTION_MESSAGES["choice_wrong"].format(letter=letter), hint=q.wrong[letter],
+                      misconception=letter)
+    return Result(q.name, FAIL, QUESTION_MESSAGES["choice_wrong"].format(letter=letter))
 
 
 # ---------------------------------------------------------------------------------------------- entry point

@@ -10,13 +10,15 @@ The verdict is spelled out in text (not colour alone); there are no scripts and 
 import html
 import re
 
-__all__ = ["FAIL", "PASS", "TODO", "Result", "plain", "to_html"]
+__all__ = ["FAIL", "MISCONCEPTION", "PASS", "TODO", "Result", "plain", "to_html"]
 
 PASS, FAIL, TODO = "pass", "fail", "todo"
 
 _HEADLINE = {PASS: ("\u2714", "passed"), FAIL: ("\u2718", "not passed"), TODO: ("\u2026", "not attempted yet")}
 _COLOUR = {PASS: "#1a7f37", FAIL: "#b42318", TODO: "#6b7280"}
 _OUTPUT_LINES = 20
+#: The words that introduce a recognised misconception's hint in a verdict.
+MISCONCEPTION = "Likely misconception:"
 _CODE = re.compile(r"`([^`\n]+)`")
 
 
@@ -80,7 +82,7 @@ class Result:
     def message(self):
         """The verdict in plain words (no markup), with the misconception hint when there is one."""
         if self.hint:
-            return plain(f"{self.summary}\nLikely misconception: {self.hint}".strip())
+            return plain(f"{self.summary}\n{MISCONCEPTION} {self.hint}".strip())
         return plain(self.summary)
 
     @property
@@ -138,7 +140,7 @@ class Result:
         if self.summary:
             parts.append(f'<div class="nd-check-message">{to_html(self.summary)}</div>')
         if self.hint:
-            parts.append(f'<div class="nd-check-hint"><strong>Likely misconception:</strong> {to_html(self.hint)}</div>')
+            parts.append(f'<div class="nd-check-hint"><strong>{MISCONCEPTION}</strong> {to_html(self.hint)}</div>')
         if self.trace:
             parts.append('<div class="nd-check-trace">Where (your code only):'
                          f'<pre style="margin:0.2em 0;">{esc(chr(10).join(self._trace_lines()))}</pre></div>')

@@ -348,6 +348,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         find_chromium(args.chromium)  # fail before a minute of building
+        if args.site is not None and not args.site.is_dir():
+            raise PdfError(f"--site {args.site}: no such folder (build the website first)")
         if args.html is not None:
             html_dir = args.html
         elif args.no_build:
@@ -358,8 +360,6 @@ def main(argv=None):
             html_dir, _ = build_singlehtml(Path("."), args.path_output)
         print_pdf(html_dir, args.out, chromium=args.chromium, timeout_s=args.timeout, report=args.report)
         if args.site is not None:
-            if not args.site.is_dir():
-                raise PdfError(f"--site {args.site}: no such folder (build the website first)")
             shutil.copyfile(args.out, args.site / PDF_NAME)
             log(f"copied to {args.site / PDF_NAME}")
     except PdfError as exc:

@@ -25,6 +25,7 @@ from filelock import FileLock
 from _chromium import chromium, require_chromium
 
 REPO = Path(__file__).resolve().parents[2]
+PDF_NAME = "normalize-and-drop.pdf"  # where the site links to it: book/_ext/nd_pdf.py
 BUILD_FLAGS = ["-W", "-n", "--keep-going"]
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
@@ -82,9 +83,42 @@ def _add_decoy_venv(src):
     (decoy / "broken.ipynb").write_text("{ not a notebook")
 
 
+def pdf_printer_available():
+    """Chromium and Playwright, which the PDF edition (nd-pdf) is printed with."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("chromium") is not None
+
+
+def _build_pdf(src, out, root):
+    """The second half of the README's build command: ``nd-pdf --site _build/html`` (the site links to the PDF).
+
+    It builds the singlehtml edition next to the website (sharing its doctrees) and prints it;
+    ``report.json`` is what nd-pdf measured (tests/book/test_pdf.py checks the PDF itself).
+    """
+    folder = root / "pdf"
+    folder.mkdir()
+    pdf, report, log = folder / PDF_NAME, folder / "report.json", folder / "nd-pdf.log"
+    command = [sys.executable, "-m", "companion.tools.pdf", "--path-output", str(out), "--out", str(pdf),
+               "--site", str(out / "_build" / "html"), "--report", str(report)]
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=src, capture_output=True, text=True)
+    log.write_text(proc.stdout + "\n" + proc.stderr)
+    return {"command": command, "returncode": proc.returncode, "seconds": time.perf_counter() - start,
+            "pdf": str(pdf), "report": str(report), "log": str(log),
+            "singlehtml": str(out / "_build" / "singlehtml")}
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """Build the site once (shared by the xdist workers of this run) and return its record."""
+    """Build the site once (shared by the xdist workers of this run) and return its record.
+
+    The build is the README's build command: ``jupyter-book build`` and then, where Chromium is
+    installed, ``nd-pdf --site`` (the PDF edition, which every page links to; without Chromium the
+    browser tests, which would follow that link, are skipped or fail under CI anyway).
+    """
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     root = shared / "site"
@@ -105,9 +139,11 @@ def site(tmp_path_factory):
             seconds = time.perf_counter() - start
             log = root / "build.log"
             log.write_text(proc.stdout + "\n" + proc.stderr)
-            record_file.write_text(json.dumps({
-                "command": command, "returncode": proc.returncode, "seconds": seconds,
-                "log": str(log), "html": str(out / "_build" / "html"), "src": str(src)}))
+            record = {"command": command, "returncode": proc.returncode, "seconds": seconds,
+                      "log": str(log), "html": str(out / "_build" / "html"), "src": str(src)}
+            if proc.returncode == 0 and pdf_printer_available():
+                record["pdf"] = _build_pdf(src, out, root)
+            record_file.write_text(json.dumps(record))
     record = json.loads(record_file.read_text())
     record["html"] = Path(record["html"])
     record["log_text"] = re.sub(r"\x1b\[[0-9;]*m", "", Path(record["log"]).read_text())  # no colour codes

@@ -102,6 +102,15 @@ def check_mask(mask, shape):
     return mask
 
 
+def check_inplace(inplace, x=None, name="x"):
+    """``inplace`` as a bool; with ``inplace=True`` an array ``x``, if given, must be writeable (it is overwritten)."""
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(f"inplace must be True or False, got {inplace!r}")
+    if inplace and x is not None and not x.flags.writeable:
+        raise ValueError(f"{name} is read-only, but inplace=True overwrites it: pass a writeable array or inplace=False")
+    return bool(inplace)
+
+
 def check_probability(p, name="p"):
     """Return ``p`` as a float if it is a real number in [0, 1]."""
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):

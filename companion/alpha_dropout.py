@@ -171,7 +171,7 @@ def feature_alpha_dropout_backward(dy, mask, p):
     ``mask`` has shape (N, C, 1, ..., 1); ``p`` is the forward's drop probability (0 after evaluation mode).
     """
     check_array(dy, "dy", min_ndim=2)
-    check_mask(mask, _feature_mask_shape(dy.shape))
+    check_mask(mask, _feature_mask_shape(dy.shape), dy.shape)
     p = check_probability(p)
     if p == 0.0:
         return dy.copy()

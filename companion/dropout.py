@@ -28,6 +28,7 @@ __all__ = [
     "apply_mask",
     "dropout_backward",
     "dropout_forward",
+    "masked_backward",
     "original_dropout_backward",
     "original_dropout_forward",
 ]
@@ -78,6 +79,33 @@ def apply_mask(a, mask, p, out=None):
     out = np.multiply(a, mask, out=out)
     out *= 1.0 / (1.0 - p)  # a Python float: applied in a's dtype
     return out
+
+
+def masked_backward(dy, mask, p, mask_shape=None):
+    """``dx = dy * mask / (1 - p)``: the gradient of every inverted dropout, whatever its mask's sharing.
+
+    Element-wise dropout, spatial and locked dropout and DropPath all multiply by a keep-mask and
+    scale by ``1 / (1 - p)``; they differ only in the axes their mask shares (size 1 there).  Each
+    checks ``dy``'s rank and passes the mask shape it expects.
+
+    Parameters
+    ----------
+    dy : numpy.ndarray
+        Upstream gradient (a validated floating array).
+    mask : numpy.ndarray of bool, shape ``mask_shape``
+        The keep-mask returned by the forward pass.
+    p : float in [0, 1]
+        The drop probability of the forward pass (0 after an evaluation-mode forward).
+    mask_shape : tuple of int, optional
+        The shape the mask must have; ``dy.shape`` by default (one entry per value).
+
+    Returns
+    -------
+    dx : numpy.ndarray, shape and dtype of dy
+        ``dy * mask / (1 - p)`` (zeros when ``p == 1``).
+    """
+    check_mask(mask, dy.shape if mask_shape is None else mask_shape, dy.shape)
+    return apply_mask(dy, mask, check_probability(p))
 
 
 def dropout_forward(x, p=0.5, training=True, rng=None, inplace=False):
@@ -131,9 +159,7 @@ def dropout_backward(dy, mask, p):
         ``dy * mask / (1 - p)`` (zeros when ``p == 1``).
     """
     check_array(dy, "dy")
-    check_mask(mask, dy.shape)
-    p = check_probability(p)
-    return apply_mask(dy, mask, p)
+    return masked_backward(dy, mask, p)
 
 
 def original_dropout_forward(x, p=0.5, training=True, rng=None):

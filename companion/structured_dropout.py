@@ -27,7 +27,7 @@ import numpy as np
 
 from ._layer import Layer
 from ._validate import as_generator, check_array, check_inplace, check_probability
-from .dropout import apply_mask
+from .dropout import apply_mask, masked_backward
 
 __all__ = [
     "Dropout1d",
@@ -54,15 +54,7 @@ def _shared_forward(x, p, shared_axes, training, rng, inplace=False):
 
 
 def _shared_backward(dy, mask, p, shared_axes):
-    shape = _mask_shape(dy.shape, shared_axes)
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
-        raise TypeError(
-            "mask must be the boolean keep-mask returned by the forward pass, got "
-            + (f"an array of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else type(mask).__name__)
-        )
-    if mask.shape != shape:
-        raise ValueError(f"mask must have shape {shape} for dy of shape {dy.shape}, got {mask.shape}")
-    return apply_mask(dy, mask, check_probability(p))
+    return masked_backward(dy, mask, p, _mask_shape(dy.shape, shared_axes))
 
 
 def spatial_dropout_forward(x, p=0.5, training=True, rng=None, inplace=False):

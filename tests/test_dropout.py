@@ -197,3 +197,24 @@ def test_difference_alpha_dropout_layers_honour_inplace():
         assert fn(t, 0.5, True, inplace=True) is t
         x = np.random.default_rng(0).normal(size=(4, 3, 5))
         assert getattr(c, name)(0.5, inplace=True, rng=0)(x) is x
+
+
+def test_one_masked_backward_serves_every_inverted_dropout():
+    """dropout_backward, spatial/locked_dropout_backward and drop_path_backward all compute dy * mask / (1 - p)
+    through companion.dropout.masked_backward; each passes the mask shape it shares values along."""
+    from companion.dropout import masked_backward
+
+    rng = np.random.default_rng(12)
+    dy, p = rng.normal(size=(4, 3, 5)), 0.3
+    cases = [(c.dropout_forward, c.dropout_backward, (4, 3, 5)),
+             (c.spatial_dropout_forward, c.spatial_dropout_backward, (4, 3, 1)),
+             (c.locked_dropout_forward, c.locked_dropout_backward, (1, 3, 5)),
+             (c.drop_path_forward, c.drop_path_backward, (4, 1, 1))]
+    for forward, backward, shape in cases:
+        _, mask = forward(dy, p, rng=1)
+        assert mask.shape == shape
+        expected = np.where(np.broadcast_to(mask, dy.shape), dy / (1 - p), 0.0)
+        np.testing.assert_allclose(backward(dy, mask, p), expected, rtol=1e-15, atol=0)
+        np.testing.assert_array_equal(masked_backward(dy, mask, p, shape), backward(dy, mask, p))
+    with pytest.raises(ValueError, match=r"mask must have shape \(4, 3, 1\) for dy of shape \(4, 3, 5\)"):
+        c.feature_alpha_dropout_backward(dy, np.ones((4, 3, 5), bool), p)

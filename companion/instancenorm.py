@@ -209,6 +209,11 @@ class _InstanceNormNd(InstanceNorm):
                 f"(N, {layout}) or ({layout}), got shape {x.shape}"
             )
         self._batchless = x.ndim == k + 1
+        if self._batchless and x.shape[0] != self.num_features:
+            raise ValueError(
+                f"x has {x.shape[0]} channels on axis 0 (shape {x.shape}, one sample without its batch axis), "
+                f"expected num_features={self.num_features}"
+            )
         if not self._batchless:
             return super().forward(x)
         return super().forward(x[None])[0]  # one sample: a batch of one, as torch's _handle_no_batch_input

@@ -169,6 +169,8 @@ def test_difference_InstanceNorm_without_suffix_needs_the_batch_axis():
     assert c.InstanceNorm1d(3)(x).shape == (3, 5)
     with pytest.raises(ValueError, match="at least 3 dimensions"):
         c.InstanceNorm(3)(x)
+    with pytest.raises(ValueError, match=r"3 channels on axis 0 \(shape \(3, 5\), one sample without its batch axis\)"):
+        c.InstanceNorm1d(4)(x)
 
 
 # ---- InstanceNorm1d/2d/3d: torch.nn's classes with their rank checks and batch-less input ----

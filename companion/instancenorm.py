@@ -196,6 +196,7 @@ class _InstanceNormNd(InstanceNorm):
     """
 
     spatial = 0
+    _batchless = False  # whether the last forward's input had no batch axis
 
     def forward(self, x):
         """Normalize ``x`` of shape ``(N, C, *S)`` or ``(C, *S)``; returns ``y`` of the same shape."""
@@ -221,7 +222,7 @@ class _InstanceNormNd(InstanceNorm):
     def backward(self, dy):
         """Back-propagate ``dy`` (the shape of the last forward's input); returns ``dx`` of that shape."""
         self._last_cache()
-        if getattr(self, "_batchless", False):
+        if self._batchless:
             check_array(dy, "dy")
             return super().backward(dy[None])[0]
         return super().backward(dy)

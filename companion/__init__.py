@@ -24,7 +24,15 @@ from .alpha_dropout import (
     feature_alpha_dropout_backward,
     feature_alpha_dropout_forward,
 )
-from .batchnorm import BatchNorm, batch_norm_backward, batch_norm_forward, batch_stats
+from .batchnorm import (
+    BatchNorm,
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    batch_norm_backward,
+    batch_norm_forward,
+    batch_stats,
+)
 from .batchnorm_graph import batch_norm_backward_graph, batch_norm_forward_graph
 from .batchrenorm import BatchRenorm, batch_renorm_backward, batch_renorm_forward
 from .dropblock import drop_block_backward, drop_block_forward
@@ -41,7 +49,14 @@ from .droppath import drop_path_backward, drop_path_forward
 from .ghostbatchnorm import ghost_batch_norm_backward, ghost_batch_norm_forward
 from .gradcheck import numerical_gradient, rel_error
 from .groupnorm import GroupNorm, group_norm_backward, group_norm_forward
-from .instancenorm import InstanceNorm, instance_norm_backward, instance_norm_forward
+from .instancenorm import (
+    InstanceNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    instance_norm_backward,
+    instance_norm_forward,
+)
 from .layernorm import LayerNorm, layer_norm_backward, layer_norm_forward
 from .rmsnorm import RMSNorm, rms_norm_backward, rms_norm_forward
 from .structured_dropout import (
@@ -65,6 +80,9 @@ __version__ = "0.1.0"
 __all__ = [
     "AlphaDropout",
     "BatchNorm",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
     "BatchRenorm",
     "CallOrderError",
     "Dropout",
@@ -74,6 +92,9 @@ __all__ = [
     "FeatureAlphaDropout",
     "GroupNorm",
     "InstanceNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
     "LayerNorm",
     "RMSNorm",
     "SyncBatchNorm",

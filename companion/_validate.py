@@ -90,16 +90,31 @@ def check_batch_stats(x):
     return m
 
 
-def check_mask(mask, shape):
-    """A dropout keep-mask must be the boolean array of the forward pass, with the shape of ``dy``."""
+def check_mask(mask, shape, dy_shape=None):
+    """A dropout keep-mask must be the boolean array of the forward pass, of ``shape``.
+
+    ``shape`` is that of ``dy`` for element-wise dropout; for a mask shared along axes (size 1 there)
+    pass ``dy_shape`` too, for the message.
+    """
     if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
         raise TypeError(
             "mask must be the boolean keep-mask returned by the forward pass, got "
             + (f"an array of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else type(mask).__name__)
         )
     if mask.shape != tuple(shape):
-        raise ValueError(f"mask must have the shape of dy {tuple(shape)}, got {mask.shape}")
+        if dy_shape is None or tuple(dy_shape) == tuple(shape):
+            raise ValueError(f"mask must have the shape of dy {tuple(shape)}, got {mask.shape}")
+        raise ValueError(f"mask must have shape {tuple(shape)} for dy of shape {tuple(dy_shape)}, got {mask.shape}")
     return mask
+
+
+def check_inplace(inplace, x=None, name="x"):
+    """``inplace`` as a bool; with ``inplace=True`` an array ``x``, if given, must be writeable (it is overwritten)."""
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(f"inplace must be True or False, got {inplace!r}")
+    if inplace and x is not None and not x.flags.writeable:
+        raise ValueError(f"{name} is read-only, but inplace=True overwrites it: pass a writeable array or inplace=False")
+    return bool(inplace)
 
 
 def check_probability(p, name="p"):

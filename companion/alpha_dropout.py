@@ -13,7 +13,9 @@ If ``x`` has mean 0 and variance 1, so has ``y`` (for any distribution of ``x``)
 the arithmetic are those of ``torch.nn.functional.alpha_dropout``: in training mode PyTorch computes
 ``x * (a * mask) + ((mask - 1) * (-alpha' * a) + (-alpha' * a) * p)``, which is the formula above.
 In evaluation mode, or with ``p == 0``, alpha dropout is the identity; with ``p == 1`` the output is
-all zeros (the limit of the formula as ``p -> 1``, and PyTorch's result).
+all zeros (the limit of the formula as ``p -> 1``, and PyTorch's result).  With ``inplace=True`` the
+input is overwritten in training and returned (as ``torch.nn.functional.alpha_dropout(..., inplace=True)``);
+the backward pass needs only the mask.
 
 Feature alpha dropout (``torch.nn.FeatureAlphaDropout``) draws one decision per (sample, channel),
 mask shape ``(N, C, 1, ..., 1)``, and drops whole channels to the same value.  :class:`AlphaDropout`
@@ -22,7 +24,7 @@ and :class:`FeatureAlphaDropout` are the layers.
 import numpy as np
 
 from ._layer import Layer
-from ._validate import as_generator, check_array, check_mask, check_probability
+from ._validate import as_generator, check_array, check_inplace, check_mask, check_probability
 
 __all__ = [
     "SELU_ALPHA",
@@ -62,7 +64,7 @@ def alpha_dropout_constants(p):
     return float(a), float(alpha * a * p), -alpha
 
 
-def alpha_dropout_forward(x, p, training=True, rng=None):
+def alpha_dropout_forward(x, p, training=True, rng=None, inplace=False):
     """Alpha dropout.
 
     Parameters
@@ -75,31 +77,39 @@ def alpha_dropout_forward(x, p, training=True, rng=None):
         If False, alpha dropout is the identity.
     rng : None, int or numpy.random.Generator
         Source of randomness (an int is a seed).
+    inplace : bool
+        Overwrite ``x`` with the result and return it (``x`` itself in evaluation).
 
     Returns
     -------
     y : numpy.ndarray, shape and dtype of x
         ``a * x + b`` where kept, ``a * alpha' + b`` where dropped; a copy of x in evaluation or when
-        ``p == 0``; zeros when ``p == 1``.
+        ``p == 0``; zeros when ``p == 1``; x itself with ``inplace``.
     mask : numpy.ndarray of bool, shape of x
         The keep-mask (all True in evaluation or when ``p == 0``, all False when ``p == 1``).
     """
     check_array(x, "x")
-    return _alpha_forward(x, check_probability(p), x.shape, training, rng)
+    return _alpha_forward(x, check_probability(p), x.shape, training, rng, check_inplace(inplace, x))
 
 
-def _alpha_forward(x, p, mask_shape, training, rng):
+def _alpha_forward(x, p, mask_shape, training, rng, inplace):
     """Alpha dropout of a validated ``x`` with a keep-mask of ``mask_shape`` (broadcast against x)."""
     if not training or p == 0.0:
-        return x.copy(), np.ones(mask_shape, dtype=bool)
+        return x if inplace else x.copy(), np.ones(mask_shape, dtype=bool)
     mask = as_generator(rng).random(mask_shape) >= p
+    out = x if inplace else None
     if p == 1.0:
-        return np.zeros_like(x), mask
+        if out is None:
+            return np.zeros_like(x), mask
+        out[...] = 0
+        return out, mask
     a, b, alpha_prime = alpha_dropout_constants(p)
     # PyTorch's order of operations: noise = a * mask; b_tensor = (mask - 1) * (-alpha' a) + (-alpha' a) p
     m = mask.astype(x.dtype)
     shift = (m - 1) * (-alpha_prime * a) + b
-    return x * (m * a) + shift, mask
+    out = np.multiply(x, m * a, out=out)
+    out += shift
+    return out, mask
 
 
 def alpha_dropout_backward(dy, mask, p):
@@ -134,14 +144,14 @@ def _feature_mask_shape(shape):
     return tuple(shape[:2]) + (1,) * (len(shape) - 2)
 
 
-def feature_alpha_dropout_forward(x, p, training=True, rng=None):
+def feature_alpha_dropout_forward(x, p, training=True, rng=None, inplace=False):
     """Feature alpha dropout: one keep decision per (sample, channel), as ``torch.nn.functional.feature_alpha_dropout``.
 
     Parameters
     ----------
     x : numpy.ndarray, shape (N, C, *S)
         Floating-point input with at least two axes (with two, every value is its own channel).
-    p, training, rng
+    p, training, rng, inplace
         As in :func:`alpha_dropout_forward`.
 
     Returns
@@ -151,7 +161,8 @@ def feature_alpha_dropout_forward(x, p, training=True, rng=None):
         One keep decision per (sample, channel), broadcast over the other axes.
     """
     check_array(x, "x", min_ndim=2)
-    return _alpha_forward(x, check_probability(p), _feature_mask_shape(x.shape), training, rng)
+    return _alpha_forward(x, check_probability(p), _feature_mask_shape(x.shape), training, rng,
+                          check_inplace(inplace, x))
 
 
 def feature_alpha_dropout_backward(dy, mask, p):
@@ -160,7 +171,7 @@ def feature_alpha_dropout_backward(dy, mask, p):
     ``mask`` has shape (N, C, 1, ..., 1); ``p`` is the forward's drop probability (0 after evaluation mode).
     """
     check_array(dy, "dy", min_ndim=2)
-    check_mask(mask, _feature_mask_shape(dy.shape))
+    check_mask(mask, _feature_mask_shape(dy.shape), dy.shape)
     p = check_probability(p)
     if p == 0.0:
         return dy.copy()
@@ -176,6 +187,10 @@ class AlphaDropout(Layer):
     ----------
     p : float in [0, 1]
         Probability of dropping each entry.
+    inplace : bool
+        In training, overwrite the input with the output and return it (in evaluation, return the input
+        itself), as ``torch.nn.functional.alpha_dropout(..., inplace=True)`` does.  (``torch.nn.AlphaDropout``
+        accepts ``inplace=True`` but its forward does not pass it on, so it never works in place.)
     rng : None, int or numpy.random.Generator
         Source of randomness; an int seeds a new Generator owned by the layer.
     """
@@ -183,14 +198,16 @@ class AlphaDropout(Layer):
     _forward = staticmethod(alpha_dropout_forward)
     _backward = staticmethod(alpha_dropout_backward)
 
-    def __init__(self, p=0.5, rng=None):
+    def __init__(self, p=0.5, inplace=False, rng=None):
         self.p = check_probability(p)
+        self.inplace = check_inplace(inplace)
         self.rng = as_generator(rng)
         self.mask = None
 
     def forward(self, x):
-        """Apply alpha dropout to ``x``; returns ``y`` of the same shape (the keep-mask is in ``self.mask``)."""
-        y, self.mask = self._forward(x, self.p, self.training, self.rng)
+        """Apply alpha dropout to ``x``; returns ``y`` of the same shape (the keep-mask is in ``self.mask``;
+        ``y`` is ``x`` itself, overwritten in training, with ``inplace``)."""
+        y, self.mask = self._forward(x, self.p, self.training, self.rng, self.inplace)
         self._cache = (self.mask, self.p if self.training else 0.0)
         return y
 
@@ -200,7 +217,7 @@ class AlphaDropout(Layer):
         return self._backward(dy, mask, p_used)
 
     def __repr__(self):
-        return f"{type(self).__name__}(p={self.p})"
+        return f"{type(self).__name__}(p={self.p}, inplace={self.inplace})"
 
 
 class FeatureAlphaDropout(AlphaDropout):

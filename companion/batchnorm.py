@@ -34,7 +34,8 @@ from ._validate import (
     check_same_shape,
 )
 
-__all__ = ["BatchNorm", "batch_norm_backward", "batch_norm_forward", "batch_stats"]
+__all__ = ["BatchNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "batch_norm_backward", "batch_norm_forward",
+           "batch_stats"]
 
 
 def batch_stats(x):
@@ -118,7 +119,11 @@ def batch_norm_backward(dy, cache):
 
 
 class BatchNorm(NormLayer):
-    """A batch normalization layer with the semantics of ``torch.nn.BatchNorm1d/2d/3d``.
+    """A batch normalization layer with the semantics of ``torch.nn.BatchNorm1d/2d/3d``, for any rank.
+
+    ``BatchNorm`` takes ``(N, C)`` or ``(N, C, *spatial)`` with any number of spatial axes (the
+    statistics do not depend on it); :class:`BatchNorm1d`, :class:`BatchNorm2d` and
+    :class:`BatchNorm3d` are the same layer with PyTorch's check of the input's rank.
 
     Parameters
     ----------
@@ -170,6 +175,22 @@ class BatchNorm(NormLayer):
         check_param(self.running_mean, "running_mean", (self.num_features,))
         check_param(self.running_var, "running_var", (self.num_features,))
 
+    #: The input ranks the layer accepts (None: any rank >= 2); set by BatchNorm1d/2d/3d.
+    _ranks = None
+
+    def _check_input_dim(self, x):
+        """PyTorch's rank check of ``BatchNorm1d/2d/3d`` (``_BatchNorm._check_input_dim``), with its message."""
+        if self._ranks is None:
+            return
+        check_array(x, "x")
+        if x.ndim not in self._ranks:
+            expected = " or ".join(f"{r}D" for r in self._ranks)
+            layouts = {2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}
+            raise ValueError(
+                f"x: expected {expected} input (got {x.ndim}D input): {type(self).__name__} takes "
+                + " or ".join(layouts[r] for r in self._ranks) + f", got shape {x.shape}"
+            )
+
     def forward(self, x):
         """Normalize ``x`` of shape ``(N, C)`` or ``(N, C, *spatial)``; returns ``y`` of the same shape.
 
@@ -178,6 +199,7 @@ class BatchNorm(NormLayer):
         layer has them, even if ``track_running_stats`` was switched off after construction, and the
         batch statistics only when it has none.  With batch statistics ``eps`` must be > 0.
         """
+        self._check_input_dim(x)
         self._check_state(x)
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         if use_batch:
@@ -217,6 +239,27 @@ class BatchNorm(NormLayer):
 
     def __repr__(self):
         return (
-            f"BatchNorm({self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"{type(self).__name__}({self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, track_running_stats={self.track_running_stats})"
         )
+
+
+class BatchNorm1d(BatchNorm):
+    """``torch.nn.BatchNorm1d``: :class:`BatchNorm` for ``(N, C)`` or ``(N, C, L)`` inputs (other ranks raise
+    ``ValueError``, with PyTorch's message "expected 2D or 3D input (got 4D input)"). Parameters as :class:`BatchNorm`."""
+
+    _ranks = (2, 3)
+
+
+class BatchNorm2d(BatchNorm):
+    """``torch.nn.BatchNorm2d``: :class:`BatchNorm` for ``(N, C, H, W)`` inputs only ("expected 4D input").
+    Parameters as :class:`BatchNorm`."""
+
+    _ranks = (4,)
+
+
+class BatchNorm3d(BatchNorm):
+    """``torch.nn.BatchNorm3d``: :class:`BatchNorm` for ``(N, C, D, H, W)`` inputs only ("expected 5D input").
+    Parameters as :class:`BatchNorm`."""
+
+    _ranks = (5,)

@@ -9,6 +9,7 @@ is the identity in evaluation. ``p`` is the drop probability, as everywhere in t
 import numpy as np
 
 from ._validate import as_generator, check_array, check_probability
+from .dropout import apply_mask, masked_backward
 
 __all__ = ["drop_path_backward", "drop_path_forward"]
 
@@ -40,9 +41,7 @@ def drop_path_forward(x, p=0.1, training=True, rng=None):
     if not training or p == 0.0:
         return x.copy(), np.ones(shape, dtype=bool)
     mask = as_generator(rng).random(shape) >= p
-    if p == 1.0:
-        return np.zeros_like(x), mask
-    return x * (mask * (1.0 / (1.0 - p))).astype(x.dtype), mask
+    return apply_mask(x, mask, p), mask
 
 
 def drop_path_backward(dy, mask, p):
@@ -63,12 +62,4 @@ def drop_path_backward(dy, mask, p):
         ``dy * mask / (1 - p)`` (zeros when ``p == 1``).
     """
     check_array(dy, "dy", min_ndim=1)
-    p = check_probability(p)
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
-        raise TypeError("mask must be the boolean keep-mask returned by drop_path_forward")
-    shape = (dy.shape[0],) + (1,) * (dy.ndim - 1)
-    if mask.shape != shape:
-        raise ValueError(f"mask must have shape {shape} for dy of shape {dy.shape}, got {mask.shape}")
-    if p == 1.0:
-        return np.zeros_like(dy)
-    return dy * (mask * (1.0 / (1.0 - p))).astype(dy.dtype)
+    return masked_backward(dy, mask, p, (dy.shape[0],) + (1,) * (dy.ndim - 1))

@@ -13,6 +13,8 @@ without running statistics, PyTorch's default; training and evaluation are then 
 included: with ``track_running_stats`` every training batch moves ``running_mean`` and
 ``running_var`` towards the average over the batch of the per-instance mean and unbiased variance,
 and evaluation mode normalizes every instance with them (as batch normalization's eval mode does).
+:class:`InstanceNorm1d`, :class:`InstanceNorm2d` and :class:`InstanceNorm3d` add PyTorch's rank check
+and, as PyTorch does, also take one sample without its batch axis (``(C, L)``, ``(C, H, W)``, ``(C, D, H, W)``).
 """
 import numpy as np
 
@@ -28,7 +30,8 @@ from ._validate import (
     check_same_shape,
 )
 
-__all__ = ["InstanceNorm", "instance_norm_backward", "instance_norm_forward"]
+__all__ = ["InstanceNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "instance_norm_backward",
+           "instance_norm_forward"]
 
 
 def instance_norm_forward(x, weight=None, bias=None, eps=1e-5):
@@ -78,6 +81,8 @@ class InstanceNorm(Layer):
     """An instance normalization layer with the semantics of ``torch.nn.InstanceNorm1d/2d/3d``.
 
     One class serves every number of spatial axes: the input is ``(N, C, *S)`` with ``S`` non-empty.
+    :class:`InstanceNorm1d`, :class:`InstanceNorm2d` and :class:`InstanceNorm3d` are the same layer with
+    PyTorch's rank check, and they also accept a sample without its batch axis.
 
     Parameters
     ----------
@@ -177,6 +182,66 @@ class InstanceNorm(Layer):
 
     def __repr__(self):
         return (
-            f"InstanceNorm({self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"{type(self).__name__}({self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
             f"track_running_stats={self.track_running_stats})"
         )
+
+
+class _InstanceNormNd(InstanceNorm):
+    """``torch.nn.InstanceNorm{k}d``: :class:`InstanceNorm` for inputs with ``spatial`` spatial axes.
+
+    ``(N, C, *S)`` as :class:`InstanceNorm`, or one sample ``(C, *S)`` without its batch axis (normalized
+    as a batch of one, as PyTorch's ``_handle_no_batch_input`` does); any other rank raises ``ValueError``
+    with PyTorch's message ("expected 2D or 3D input (got 4D input)" for ``InstanceNorm1d``).
+    """
+
+    spatial = 0
+    _batchless = False  # whether the last forward's input had no batch axis
+
+    def forward(self, x):
+        """Normalize ``x`` of shape ``(N, C, *S)`` or ``(C, *S)``; returns ``y`` of the same shape."""
+        check_array(x, "x")
+        k = self.spatial
+        if x.ndim not in (k + 1, k + 2):
+            axes = ("L",) if k == 1 else ("H", "W") if k == 2 else ("D", "H", "W")
+            layout = ", ".join(("C",) + axes)
+            raise ValueError(
+                f"x: expected {k + 1}D or {k + 2}D input (got {x.ndim}D input): {type(self).__name__} takes "
+                f"(N, {layout}) or ({layout}), got shape {x.shape}"
+            )
+        self._batchless = x.ndim == k + 1
+        if self._batchless and x.shape[0] != self.num_features:
+            raise ValueError(
+                f"x has {x.shape[0]} channels on axis 0 (shape {x.shape}, one sample without its batch axis), "
+                f"expected num_features={self.num_features}"
+            )
+        if not self._batchless:
+            return super().forward(x)
+        return super().forward(x[None])[0]  # one sample: a batch of one, as torch's _handle_no_batch_input
+
+    def backward(self, dy):
+        """Back-propagate ``dy`` (the shape of the last forward's input); returns ``dx`` of that shape."""
+        self._last_cache()
+        if self._batchless:
+            check_array(dy, "dy")
+            return super().backward(dy[None])[0]
+        return super().backward(dy)
+
+
+class InstanceNorm1d(_InstanceNormNd):
+    """``torch.nn.InstanceNorm1d``: inputs ``(N, C, L)`` or ``(C, L)``. Parameters as :class:`InstanceNorm`."""
+
+    spatial = 1
+
+
+class InstanceNorm2d(_InstanceNormNd):
+    """``torch.nn.InstanceNorm2d``: inputs ``(N, C, H, W)`` or ``(C, H, W)``. Parameters as :class:`InstanceNorm`."""
+
+    spatial = 2
+
+
+class InstanceNorm3d(_InstanceNormNd):
+    """``torch.nn.InstanceNorm3d``: inputs ``(N, C, D, H, W)`` or ``(C, D, H, W)``. Parameters as
+    :class:`InstanceNorm`."""
+
+    spatial = 3

@@ -26,7 +26,8 @@ import warnings
 import numpy as np
 
 from ._layer import Layer
-from ._validate import as_generator, check_array, check_probability
+from ._validate import as_generator, check_array, check_inplace, check_probability
+from .dropout import apply_mask, masked_backward
 
 __all__ = [
     "Dropout1d",
@@ -43,33 +44,20 @@ def _mask_shape(shape, shared_axes):
     return tuple(1 if i in shared_axes else s for i, s in enumerate(shape))
 
 
-def _shared_forward(x, p, shared_axes, training, rng):
-    """Inverted dropout with one mask entry per slice along ``shared_axes`` (validated ``x`` and ``p``)."""
+def _shared_forward(x, p, shared_axes, training, rng, inplace=False):
+    """Inverted dropout with one mask entry per slice along ``shared_axes`` (validated ``x``, ``p``, ``inplace``)."""
     shape = _mask_shape(x.shape, shared_axes)
     if not training or p == 0.0:
-        return x.copy(), np.ones(shape, dtype=bool)
+        return x if inplace else x.copy(), np.ones(shape, dtype=bool)
     mask = as_generator(rng).random(shape) >= p
-    if p == 1.0:
-        return np.zeros_like(x), mask
-    return x * (mask * (1.0 / (1.0 - p))).astype(x.dtype), mask
+    return apply_mask(x, mask, p, out=x if inplace else None), mask
 
 
 def _shared_backward(dy, mask, p, shared_axes):
-    shape = _mask_shape(dy.shape, shared_axes)
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
-        raise TypeError(
-            "mask must be the boolean keep-mask returned by the forward pass, got "
-            + (f"an array of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else type(mask).__name__)
-        )
-    if mask.shape != shape:
-        raise ValueError(f"mask must have shape {shape} for dy of shape {dy.shape}, got {mask.shape}")
-    p = check_probability(p)
-    if p == 1.0:
-        return np.zeros_like(dy)
-    return dy * (mask * (1.0 / (1.0 - p))).astype(dy.dtype)
+    return masked_backward(dy, mask, p, _mask_shape(dy.shape, shared_axes))
 
 
-def spatial_dropout_forward(x, p=0.5, training=True, rng=None):
+def spatial_dropout_forward(x, p=0.5, training=True, rng=None, inplace=False):
     """Spatial (channel) dropout: drop whole channels, as ``torch.nn.Dropout1d/2d/3d``.
 
     Parameters
@@ -82,17 +70,20 @@ def spatial_dropout_forward(x, p=0.5, training=True, rng=None):
         If False, the identity.
     rng : None, int or numpy.random.Generator
         Source of randomness (an int is a seed).
+    inplace : bool
+        Overwrite ``x`` with the result and return it (``x`` itself in evaluation), as
+        ``torch.nn.functional.dropout2d(..., inplace=True)``.
 
     Returns
     -------
     y : numpy.ndarray, shape and dtype of x
-        ``x * mask / (1 - p)`` (zeros when ``p == 1``; a copy of x in evaluation).
+        ``x * mask / (1 - p)`` (zeros when ``p == 1``; a copy of x in evaluation; x itself with ``inplace``).
     mask : numpy.ndarray of bool, shape (N, C, 1, ..., 1)
         One keep decision per (sample, channel), broadcast over the spatial axes.
     """
     check_array(x, "x", min_ndim=3)
     p = check_probability(p)
-    return _shared_forward(x, p, tuple(range(2, x.ndim)), training, rng)
+    return _shared_forward(x, p, tuple(range(2, x.ndim)), training, rng, check_inplace(inplace, x))
 
 
 def spatial_dropout_backward(dy, mask, p):
@@ -182,8 +173,9 @@ class _ChannelDropout(Layer):
 
     spatial = 0
 
-    def __init__(self, p=0.5, rng=None):
+    def __init__(self, p=0.5, inplace=False, rng=None):
         self.p = check_probability(p)
+        self.inplace = check_inplace(inplace)
         self.rng = as_generator(rng)
         self.mask = None
 
@@ -217,11 +209,12 @@ class _ChannelDropout(Layer):
         return tuple(range(2 if batched else 1, ndim))
 
     def forward(self, x):
-        """Drop whole channels of ``x``; returns ``y`` of the same shape (the keep-mask is in ``self.mask``)."""
+        """Drop whole channels of ``x``; returns ``y`` of the same shape (the keep-mask is in ``self.mask``;
+        ``y`` is ``x`` itself, overwritten in training, with ``inplace``)."""
         check_array(x, "x")
         axes = self._shared_axes(x.ndim, self._batched(x))
         p = check_probability(self.p)
-        y, self.mask = _shared_forward(x, p, axes, self.training, self.rng)
+        y, self.mask = _shared_forward(x, p, axes, self.training, self.rng, check_inplace(self.inplace, x))
         self._cache = (self.mask, p if self.training else 0.0, axes)
         return y
 
@@ -232,7 +225,7 @@ class _ChannelDropout(Layer):
         return _shared_backward(dy, mask, p_used, axes)
 
     def __repr__(self):
-        return f"{type(self).__name__}(p={self.p})"
+        return f"{type(self).__name__}(p={self.p}, inplace={self.inplace})"
 
 
 class Dropout1d(_ChannelDropout):
@@ -242,6 +235,9 @@ class Dropout1d(_ChannelDropout):
     ----------
     p : float in [0, 1]
         Probability of dropping each channel of each sample.
+    inplace : bool
+        In training, overwrite the input with the output and return it (in evaluation, return the input
+        itself), as PyTorch's ``inplace=True``.
     rng : None, int or numpy.random.Generator
         Source of randomness; an int seeds a new Generator owned by the layer.
     """

@@ -242,6 +242,3 @@ class SyncBatchNorm(BatchNorm):
         dx, dw, db = sync_batch_norm_backward(dy, self._last_cache())
         self._keep_param_grads(dw, db)
         return dx
-
-    def __repr__(self):
-        return "Sync" + super().__repr__()

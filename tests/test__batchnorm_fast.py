@@ -43,9 +43,10 @@ def test_eval_backward_is_dy_times_the_scale():
 
 @pytest.mark.parametrize("block", [1, 7, 64, 1 << 16])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
-@pytest.mark.parametrize("shape", [(9, 3), (5, 3, 7), (4, 3, 5, 6)])
+@pytest.mark.parametrize("shape", [(9, 3), (5, 3, 7), (4, 3, 5, 6), (1, 3, 5, 6)])
 def test_results_do_not_depend_on_the_block_size(monkeypatch, block, dtype, shape):
-    """Blocking changes which values are in cache together, not the arithmetic: same bits for every block size."""
+    """Blocking changes which values are in cache together, not the arithmetic: same bits for every block size
+    (blocks of whole samples or of channel groups, with per-channel planes or with (C, 1) columns)."""
     rng = np.random.default_rng(2)
     c = shape[1]
     x, dy = rng.normal(2.0, 3.0, size=shape).astype(dtype), rng.normal(size=shape).astype(dtype)

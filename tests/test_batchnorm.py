@@ -319,12 +319,15 @@ def test_difference_integer_input_is_a_type_error():
         c.BatchNorm(3)(np.ones((4, 3), dtype=np.int64))
 
 
-def test_difference_one_class_for_1d_2d_3d():
-    """torch has BatchNorm1d/2d/3d with rank checks; the companion's BatchNorm takes (N, C, *spatial) of any rank."""
+def test_difference_BatchNorm_without_suffix_takes_any_rank():
+    """torch has only BatchNorm1d/2d/3d, with rank checks (the companion has them too, below); the companion's
+    BatchNorm (no suffix) takes (N, C, *spatial) of any rank and computes what the torch class of that rank does."""
     import torch
 
     with pytest.raises(ValueError, match="expected 2D or 3D input"):
         torch.nn.BatchNorm1d(3)(torch.ones(2, 3, 2, 2))
+    with pytest.raises(ValueError, match="expected 2D or 3D input"):
+        c.BatchNorm1d(3)(np.ones((2, 3, 2, 2)))
     x = np.random.default_rng(0).normal(size=(2, 3, 2, 2))
     np.testing.assert_allclose(c.BatchNorm(3)(x), torch.nn.BatchNorm2d(3).double()(torch.from_numpy(x)).detach().numpy(),
                                rtol=0, atol=1e-10)
@@ -336,3 +339,63 @@ def test_difference_parameters_are_float64_by_default():
 
     assert torch.nn.BatchNorm1d(3).weight.dtype == torch.float32
     assert c.BatchNorm(3).weight.dtype == np.float64 and c.BatchNorm(3, dtype=np.float32).weight.dtype == np.float32
+
+
+# ---- BatchNorm1d/2d/3d: torch.nn's classes with their rank checks ----
+
+_ND = {"BatchNorm1d": [(6, 3), (4, 3, 5)], "BatchNorm2d": [(4, 3, 2, 3)], "BatchNorm3d": [(3, 3, 2, 2, 3)]}
+
+
+@pytest.mark.parametrize("name", sorted(_ND))
+@pytest.mark.parametrize("ndim", [1, 2, 3, 4, 5, 6])
+def test_BatchNorm_nd_rank_check_as_torch(name, ndim):
+    """torch/nn/modules/batchnorm.py BatchNorm{1,2,3}d._check_input_dim: the same ranks are accepted, and a wrong
+    rank raises ValueError whose message contains torch's ("expected 2D or 3D input (got 4D input)")."""
+    import torch
+
+    x = np.random.default_rng(ndim).normal(size=(2,) + (3,) * (ndim - 1))
+    ours, ref = getattr(c, name)(x.shape[1] if ndim > 1 else 3), getattr(torch.nn, name)(3).double()
+    try:
+        ref(torch.from_numpy(x))
+    except ValueError as exc:
+        with pytest.raises(ValueError) as info:
+            ours(x)
+        assert str(exc) in str(info.value) and f"{name} takes" in str(info.value), str(info.value)
+    else:
+        assert ours(x).shape == x.shape
+
+
+@pytest.mark.parametrize("name, shape", [(n, s) for n, shapes in _ND.items() for s in shapes])
+def test_BatchNorm_nd_matches_torch_train_eval_and_state_dict(name, shape):
+    """Each of BatchNorm1d/2d/3d against its torch.nn class in float64: outputs and gradients in training, running
+    statistics, eval outputs, and the state_dict both ways."""
+    import torch
+
+    from companion.tools.oracle import assert_parity
+
+    rng = np.random.default_rng(len(shape))
+    ref = getattr(torch.nn, name)(shape[1], momentum=0.2).double()
+    with torch.no_grad():
+        ref.weight.normal_()
+        ref.bias.normal_()
+    ours = getattr(c, name)(shape[1], momentum=0.2)
+    assert isinstance(ours, c.BatchNorm) and repr(ours).startswith(f"{name}({shape[1]}, eps=1e-05, momentum=0.2")
+    ours.load_state_dict(ref.state_dict())
+    for _ in range(3):
+        x, dy = rng.normal(1.0, 2.0, size=shape), rng.normal(size=shape)
+        xt = torch.from_numpy(x).requires_grad_(True)
+        yt = ref(xt)
+        yt.backward(torch.from_numpy(dy))
+        assert_parity(ours(x), yt, np.float64)
+        assert_parity(ours.backward(dy), xt.grad, np.float64)
+        assert_parity(ours.dweight, ref.weight.grad, np.float64)
+        assert_parity(ours.dbias, ref.bias.grad, np.float64)
+        ref.weight.grad = ref.bias.grad = None
+    ref.eval(), ours.eval()
+    x = rng.normal(size=shape)
+    assert_parity(ours(x), ref(torch.from_numpy(x)), np.float64)
+    for k, v in ref.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[k], v.numpy(), rtol=0, atol=1e-12, err_msg=k)
+    back = getattr(torch.nn, name)(shape[1]).double().eval()
+    back.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    assert_parity(ours(x), back(torch.from_numpy(x)), np.float64)

@@ -92,7 +92,7 @@ def test_original_dropout_training_and_backward():
 
 def test_layer_train_eval_and_backward(x):
     layer = c.Dropout(0.25, rng=0)
-    assert repr(layer) == "Dropout(p=0.25)"
+    assert repr(layer) == "Dropout(p=0.25, inplace=False)"
     y = layer(x)
     np.testing.assert_allclose(layer.backward(np.ones_like(x)), layer.mask / 0.75)
     np.testing.assert_allclose(y, x * layer.mask / 0.75)
@@ -102,14 +102,119 @@ def test_layer_train_eval_and_backward(x):
     assert layer.train() is layer and layer.training
 
 
-def test_difference_no_inplace_argument_and_input_never_modified():
-    """torch's dropout layers take inplace=True; the companion's never modify their input (differences page)."""
+# ---- inplace=True, as torch.nn.Dropout(p, inplace=True) and its relatives ----
+
+_INPLACE_LAYERS = [("Dropout", (6, 5)), ("Dropout1d", (4, 3, 5)), ("Dropout2d", (2, 3, 4, 5)),
+                   ("Dropout3d", (2, 3, 2, 3, 4)), ("AlphaDropout", (6, 5)), ("FeatureAlphaDropout", (2, 3, 4, 5))]
+
+
+@pytest.mark.parametrize("name, shape", _INPLACE_LAYERS)
+@pytest.mark.parametrize("p", [0.0, 0.4, 1.0])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_inplace_layer_overwrites_and_returns_its_input(name, shape, p, training, dtype):
+    """torch/nn/modules/dropout.py: with inplace=True the output is the input tensor itself (overwritten in training,
+    unchanged in eval or with p = 0). The values are bit for bit those of inplace=False with the same mask, and the
+    backward pass needs only the mask: it is right even after the caller overwrites the returned array."""
     import torch
 
-    assert "inplace" in repr(torch.nn.Dropout(0.5, inplace=True)) or torch.nn.Dropout(0.5, inplace=True).inplace
+    rng = np.random.default_rng(len(shape))
+    x, dy = rng.normal(size=shape).astype(dtype), rng.normal(size=shape).astype(dtype)
+    plain = getattr(c, name)(p, rng=7).train(training)
+    inplace = getattr(c, name)(p, inplace=True, rng=7).train(training)
+    assert repr(inplace) == repr(getattr(torch.nn, name)(p, inplace=True))
+    assert repr(plain) == repr(getattr(torch.nn, name)(p))
+    x_in = x.copy()
+    y_plain, y = plain(x), inplace(x_in)
+    assert y is x_in
+    np.testing.assert_array_equal(y, y_plain)
+    assert y_plain is not x and np.array_equal(x, x_in) == (not training or p == 0.0)
+    np.testing.assert_array_equal(inplace.mask, plain.mask)
+    x_in[...] = np.nan  # the layer must not read its (overwritten) input again
+    np.testing.assert_array_equal(inplace.backward(dy), plain.backward(dy))
+    # torch agrees that the result is the input itself (the functional form for alpha dropout, see below)
+    t = torch.from_numpy(x.copy())
+    functional = {"Dropout": torch.nn.functional.dropout, "AlphaDropout": torch.nn.functional.alpha_dropout,
+                  "FeatureAlphaDropout": torch.nn.functional.feature_alpha_dropout}
+    if name in functional:
+        assert functional[name](t, p, training, inplace=True) is t
+    else:
+        assert getattr(torch.nn, name)(p, inplace=True).train(training)(t) is t
+
+
+@pytest.mark.parametrize("name, shape", [("dropout_forward", (6, 5)), ("spatial_dropout_forward", (2, 3, 4)),
+                                         ("alpha_dropout_forward", (6, 5)), ("feature_alpha_dropout_forward", (2, 3, 4))])
+def test_inplace_functional_forms(name, shape):
+    """dropout_forward, spatial_dropout_forward, alpha_dropout_forward and feature_alpha_dropout_forward take
+    inplace=, as torch.nn.functional.dropout/dropout1d/alpha_dropout/feature_alpha_dropout do; a read-only array
+    cannot be overwritten (ValueError) and inplace must be a bool (TypeError)."""
+    fn = getattr(c, name)
+    x = np.random.default_rng(3).normal(size=shape)
+    x_in = x.copy()
+    y, mask = fn(x_in, 0.5, rng=11, inplace=True)
+    y_plain, mask_plain = fn(x, 0.5, rng=11)
+    assert y is x_in and y_plain is not x
+    np.testing.assert_array_equal(y, y_plain)
+    np.testing.assert_array_equal(mask, mask_plain)
+    assert fn(x_in, 0.5, training=False, inplace=True)[0] is x_in
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only, but inplace=True overwrites it"):
+        fn(frozen, 0.5, rng=0, inplace=True)
+    assert fn(frozen, 0.5, rng=0)[0].flags.writeable  # without inplace a read-only input is fine
+    with pytest.raises(TypeError, match="inplace must be True or False"):
+        fn(x, 0.5, rng=0, inplace="yes")
+
+
+def test_difference_without_inplace_always_a_new_array():
+    """torch returns the input tensor itself in eval mode and with p = 0 (with or without inplace); the companion
+    without inplace always returns a new array, so an array a reader passes in is never aliased nor modified
+    (differences page)."""
+    import torch
+
+    t = torch.ones(4, 5)
+    assert torch.nn.Dropout(0.5).eval()(t) is t and torch.nn.Dropout(0.0)(t) is t
     x = np.ones((4, 5))
     for layer in (c.Dropout(0.5, rng=0), c.Dropout1d(0.5, rng=0), c.AlphaDropout(0.5, rng=0)):
-        with pytest.raises(TypeError):
-            type(layer)(0.5, inplace=True)
-        y = layer(x)
-        assert y is not x and np.all(x == 1.0)
+        for mode in (True, False):
+            y = layer.train(mode)(x)
+            assert y is not x and np.all(x == 1.0)
+    assert c.Dropout(0.0)(x) is not x
+
+
+def test_difference_alpha_dropout_layers_honour_inplace():
+    """torch.nn.AlphaDropout and FeatureAlphaDropout accept inplace=True, but their forward calls
+    F.alpha_dropout(input, p, training) without it, so they never work in place (torch 2.x); the functional forms
+    do. The companion's layers do what the argument says (differences page)."""
+    import torch
+    import torch.nn.functional as F
+
+    for name, fn in (("AlphaDropout", F.alpha_dropout), ("FeatureAlphaDropout", F.feature_alpha_dropout)):
+        t = torch.randn(4, 3, 5)
+        before = t.clone()
+        out = getattr(torch.nn, name)(0.5, inplace=True)(t)
+        assert out is not t and torch.equal(t, before)
+        assert fn(t, 0.5, True, inplace=True) is t
+        x = np.random.default_rng(0).normal(size=(4, 3, 5))
+        assert getattr(c, name)(0.5, inplace=True, rng=0)(x) is x
+
+
+def test_one_masked_backward_serves_every_inverted_dropout():
+    """dropout_backward, spatial/locked_dropout_backward and drop_path_backward all compute dy * mask / (1 - p)
+    through companion.dropout.masked_backward; each passes the mask shape it shares values along."""
+    from companion.dropout import masked_backward
+
+    rng = np.random.default_rng(12)
+    dy, p = rng.normal(size=(4, 3, 5)), 0.3
+    cases = [(c.dropout_forward, c.dropout_backward, (4, 3, 5)),
+             (c.spatial_dropout_forward, c.spatial_dropout_backward, (4, 3, 1)),
+             (c.locked_dropout_forward, c.locked_dropout_backward, (1, 3, 5)),
+             (c.drop_path_forward, c.drop_path_backward, (4, 1, 1))]
+    for forward, backward, shape in cases:
+        _, mask = forward(dy, p, rng=1)
+        assert mask.shape == shape
+        expected = np.where(np.broadcast_to(mask, dy.shape), dy / (1 - p), 0.0)
+        np.testing.assert_allclose(backward(dy, mask, p), expected, rtol=1e-15, atol=0)
+        np.testing.assert_array_equal(masked_backward(dy, mask, p, shape), backward(dy, mask, p))
+    with pytest.raises(ValueError, match=r"mask must have shape \(4, 3, 1\) for dy of shape \(4, 3, 5\)"):
+        c.feature_alpha_dropout_backward(dy, np.ones((4, 3, 5), bool), p)

@@ -161,9 +161,73 @@ def test_difference_wrong_channel_count_raises_without_affine():
         c.InstanceNorm(3)(x)
 
 
-def test_difference_no_batchless_input():
-    """torch.nn.InstanceNorm1d takes (C, L) without a batch axis; the companion wants (N, C, *S)."""
+def test_difference_InstanceNorm_without_suffix_needs_the_batch_axis():
+    """torch.nn.InstanceNorm1d takes (C, L) without a batch axis, and so does the companion's InstanceNorm1d; its
+    InstanceNorm (no suffix, any number of spatial axes) wants (N, C, *S): (C, L) would be read as (N, C)."""
     x = np.random.default_rng(15).normal(size=(3, 5))
     assert torch.nn.InstanceNorm1d(3)(torch.from_numpy(x)).shape == (3, 5)
+    assert c.InstanceNorm1d(3)(x).shape == (3, 5)
     with pytest.raises(ValueError, match="at least 3 dimensions"):
         c.InstanceNorm(3)(x)
+    with pytest.raises(ValueError, match=r"3 channels on axis 0 \(shape \(3, 5\), one sample without its batch axis\)"):
+        c.InstanceNorm1d(4)(x)
+
+
+# ---- InstanceNorm1d/2d/3d: torch.nn's classes with their rank checks and batch-less input ----
+
+_IN_ND = {"InstanceNorm1d": 1, "InstanceNorm2d": 2, "InstanceNorm3d": 3}
+
+
+@pytest.mark.parametrize("name", sorted(_IN_ND))
+@pytest.mark.parametrize("ndim", [1, 2, 3, 4, 5, 6])
+def test_InstanceNorm_nd_rank_check_as_torch(name, ndim):
+    """torch/nn/modules/instancenorm.py InstanceNorm{1,2,3}d._check_input_dim: the same ranks are accepted (with
+    or without the batch axis), and a wrong rank raises ValueError whose message contains torch's."""
+    x = np.random.default_rng(ndim).normal(size=(3,) * ndim)
+    ours, ref = getattr(c, name)(3), getattr(torch.nn, name)(3).double()
+    try:
+        expected = ref(torch.from_numpy(x))
+    except ValueError as exc:
+        with pytest.raises(ValueError) as info:
+            ours(x)
+        assert str(exc) in str(info.value) and f"{name} takes" in str(info.value), str(info.value)
+    else:
+        assert_parity(ours(x), expected, np.float64)
+
+
+@pytest.mark.parametrize("name, k", sorted(_IN_ND.items()))
+@pytest.mark.parametrize("batched", [True, False])
+def test_InstanceNorm_nd_matches_torch_with_running_stats(name, k, batched):
+    """Each of InstanceNorm1d/2d/3d (affine, running statistics) against its torch.nn class in float64, on a batch
+    and on one sample without its batch axis (torch's _handle_no_batch_input): outputs, gradients, running
+    statistics and eval outputs, and the state_dict both ways."""
+    rng = np.random.default_rng(30 + k)
+    shape = ((2,) if batched else ()) + (3,) + (4, 3, 2)[:k]
+    ref = getattr(torch.nn, name)(3, affine=True, track_running_stats=True, momentum=0.3).double()
+    with torch.no_grad():
+        ref.weight.normal_()
+        ref.bias.normal_()
+    ours = getattr(c, name)(3, affine=True, track_running_stats=True, momentum=0.3)
+    assert isinstance(ours, c.InstanceNorm) and repr(ours).startswith(f"{name}(3, eps=1e-05, momentum=0.3")
+    ours.load_state_dict(ref.state_dict())
+    for _ in range(2):
+        x, dy = rng.normal(1.0, 2.0, size=shape), rng.normal(size=shape)
+        xt = torch.from_numpy(x).requires_grad_(True)
+        yt = ref(xt)
+        yt.backward(torch.from_numpy(dy))
+        assert_parity(ours(x), yt, np.float64)
+        assert_parity(ours.backward(dy), xt.grad, np.float64)
+        assert_parity(ours.dweight, ref.weight.grad, np.float64)
+        assert_parity(ours.dbias, ref.bias.grad, np.float64)
+        ref.weight.grad = ref.bias.grad = None
+    _assert_same_state(ours, ref)
+    ref.eval(), ours.eval()
+    x, dy = rng.normal(size=shape), rng.normal(size=shape)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    yt = ref(xt)
+    yt.backward(torch.from_numpy(dy))
+    assert_parity(ours(x), yt, np.float64)
+    assert_parity(ours.backward(dy), xt.grad, np.float64)
+    back = getattr(torch.nn, name)(3, affine=True, track_running_stats=True).double().eval()
+    back.load_state_dict(_torch_state(ours))
+    assert_parity(ours(x), back(torch.from_numpy(x)), np.float64)

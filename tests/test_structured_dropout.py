@@ -183,7 +183,7 @@ def _check_dropout(cls, x):
     assert abs(out.mean() - (1 - p)) < 0.05
     assert abs(layer.backward(x).mean() - (1 - p)) < 0.05
     np.testing.assert_array_equal(cls(p).eval()(x), x)
-    assert repr(layer) == f"{cls.__name__}(p={p})"
+    assert repr(layer) == repr(getattr(torch.nn, cls.__name__)(p))  # "Dropout1d(p=0.2, inplace=False)"
 
 
 def _check_channel_zero(layer, x):

@@ -42,9 +42,10 @@ Accessible markup (axe-core, WCAG 2.1 A/AA: tests/book/test_site_readable.py)
     the list's children). Each page's body is written with ``role="listitem"`` instead.
 
 Tables that read as tables
-    A table cell of running text (six words or more) gets the class ``nd-prose-cell``, which
-    ``nd_site.css`` gives a minimum width: the table then scrolls in its wrapper instead of
-    squeezing that column to one word per line.
+    A table cell of running text (four words or more) gets the class ``nd-prose-cell``: it wraps
+    between words, with a minimum width (``nd_site.css``), and every other cell stays on one line.
+    A table too wide for the column then scrolls in its wrapper, instead of squeezing a column to
+    one word per line or breaking an identifier.
 
 Working sidebar buttons, phone-width text
     Loads ``book/_static/nd_site.js`` (see there: the themes attach their click handlers to a
@@ -437,7 +438,7 @@ def unique_ids(app, doctree, fromdocname):
             seen.add(ids[k])
 
 
-PROSE_CELL_WORDS = 6
+PROSE_CELL_WORDS = 4
 
 
 def mark_prose_cells(app, doctree, fromdocname):

@@ -45,6 +45,7 @@ HIDDEN_CELL = {"remove-cell", "remove-input"}
 OPEN_EVERYTHING = """() => {
     document.querySelectorAll('details').forEach(d => { d.open = true; });
     document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+    window.dispatchEvent(new Event('resize'));  // as after a reader's click: nd_site.js looks again
     return true;
 }"""
 

@@ -443,9 +443,12 @@ PROSE_CELL_WORDS = 4
 
 def mark_prose_cells(app, doctree, fromdocname):
     """Give table cells of running text the class ``nd-prose-cell`` (a minimum width in nd_site.css)."""
-    for entry in doctree.findall(nodes.entry):
-        if len(entry.astext().split()) >= PROSE_CELL_WORDS:
-            entry["classes"].append("nd-prose-cell")
+    for table in doctree.findall(nodes.table):
+        if "nd-learning-path" in table["classes"]:
+            continue  # generated with column widths of its own
+        for entry in table.findall(nodes.entry):
+            if len(entry.astext().split()) >= PROSE_CELL_WORDS:
+                entry["classes"].append("nd-prose-cell")
 
 
 def accessible_bibliography(app, pagename, templatename, context, doctree):

@@ -380,10 +380,11 @@ def test_dark_mode_setting_reaches_the_verdict_boxes(browser, server, html_dir):
     page = new_page(browser, DESKTOP)
     page.add_init_script("localStorage.setItem('mode', 'dark')")
     page.goto(urljoin(server, doc + ".html"))
-    theme, background, colour = page.evaluate("""() => {
+    theme, background, colour, frame = page.evaluate("""() => {
         const box = document.querySelector('.nd-check');
         const s = getComputedStyle(box);
-        return [document.documentElement.dataset.theme, s.backgroundColor, s.color];
+        return [document.documentElement.dataset.theme, s.backgroundColor, s.color,
+                getComputedStyle(box.parentElement).backgroundColor];
     }""")
     page.evaluate("localStorage.removeItem('mode')")
     page.close()
@@ -391,6 +392,9 @@ def test_dark_mode_setting_reaches_the_verdict_boxes(browser, server, html_dir):
     light = [int(v) for v in re.findall(r"\d+", background)[:3]]
     assert sum(light) / 3 < 100, f"{doc}: the verdict box is {background} in dark mode"
     assert sum(int(v) for v in re.findall(r"\d+", colour)[:3]) / 3 > 150, f"{doc}: verdict text {colour}"
+    # the theme paints HTML outputs on a light block in dark mode: not around a verdict
+    rgba = [float(v) for v in re.findall(r"[\d.]+", frame)]
+    assert (len(rgba) == 4 and rgba[3] == 0) or sum(rgba[:3]) / 3 < 100, f"{doc}: light frame {frame} around the verdict"
 
 
 # --------------------------------------------------------------------------------------------

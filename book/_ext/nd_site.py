@@ -1,6 +1,6 @@
 """Local Sphinx extension of *Normalize & Drop*: generated front/back matter and an offline site.
 
-Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does seven things:
+Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does nine things:
 
 ``{learning-path}`` directive (used in ``book/intro.md``)
     A table per part of the book, in table-of-contents order: each page with its prerequisites,
@@ -34,6 +34,18 @@ The learner edition behind the buttons
     The launch buttons (Binder, JupyterHub, Colab) of a chapter open its learner edition
     ``book/learner/<chapter>.ipynb`` (written by ``nd-editions``: exercises without solutions), and
     the ``.ipynb`` download button serves it: the solutions stay on the page, in the dropdowns.
+
+Accessible markup (axe-core, WCAG 2.1 A/AA: tests/book/test_site_readable.py)
+    Sphinx writes every bibliography entry as ``<div role="doc-biblioentry">`` inside a
+    ``<div role="list">``: ``doc-biblioentry`` is a deprecated ARIA role, and a list whose items
+    have no ``listitem`` role is invalid (assistive technology then sees the links of the entries as
+    the list's children). Each page's body is written with ``role="listitem"`` instead.
+
+Tables that read as tables
+    A table cell of running text (four words or more) gets the class ``nd-prose-cell``: it wraps
+    between words, with a minimum width (``nd_site.css``), and every other cell stays on one line.
+    A table too wide for the column then scrolls in its wrapper, instead of squeezing a column to
+    one word per line or breaking an identifier.
 
 Working sidebar buttons, phone-width text
     Loads ``book/_static/nd_site.js`` (see there: the themes attach their click handlers to a
@@ -426,6 +438,26 @@ def unique_ids(app, doctree, fromdocname):
             seen.add(ids[k])
 
 
+PROSE_CELL_WORDS = 4
+
+
+def mark_prose_cells(app, doctree, fromdocname):
+    """Give table cells of running text the class ``nd-prose-cell`` (a minimum width in nd_site.css)."""
+    for table in doctree.findall(nodes.table):
+        if "nd-learning-path" in table["classes"]:
+            continue  # generated with column widths of its own
+        for entry in table.findall(nodes.entry):
+            if len(entry.astext().split()) >= PROSE_CELL_WORDS:
+                entry["classes"].append("nd-prose-cell")
+
+
+def accessible_bibliography(app, pagename, templatename, context, doctree):
+    """Bibliography entries as list items (``doc-biblioentry`` is deprecated; their list needs ``listitem``)."""
+    body = context.get("body")
+    if body and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def always_regenerate(app, env, added, changed, removed):
     """Pages with generated lists depend on every other page: rebuild them whenever anything changed."""
     if added or changed or removed:
@@ -479,12 +511,14 @@ def setup(app):
     app.add_directive("exercise-index", ExerciseIndexDirective)
     app.connect("doctree-resolved", replace_placeholders)
     app.connect("doctree-resolved", unique_ids, priority=900)
+    app.connect("doctree-resolved", mark_prose_cells)
     app.connect("env-get-outdated", always_regenerate)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     # priority 0: before any other extension adds an inline script in builder-inited
     app.connect("builder-inited", no_duplicate_inline_scripts, priority=0)
     app.connect("html-page-context", forbid_remote_assets)
+    app.connect("html-page-context", accessible_bibliography)
     app.connect("html-page-context", launch_learner_edition, priority=502)
     app.connect("build-finished", download_learner_edition)
     # book/_static/nd_site.js (html_static_path in _config.yml): deferred, so that it runs

@@ -18,3 +18,34 @@
     });
   });
 })();
+
+/* Keyboard access to what scrolls sideways (WCAG 2.1.1, axe rule scrollable-region-focusable):
+ * a code block, an output, an equation or a figure wider than its box (on a narrow screen)
+ * becomes focusable, so that the arrow keys scroll it. Checked again when the window is resized.
+ */
+(function () {
+  var SELECTOR = "article.bd-article pre, article.bd-article mjx-container[display='true'], " +
+                 "article.bd-article .cell_output figure";
+  function mark() {
+    document.querySelectorAll(SELECTOR).forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth + 1 &&
+                    ["auto", "scroll"].indexOf(getComputedStyle(el).overflowX) >= 0;
+      if (scrolls && !el.hasAttribute("tabindex")) {
+        el.setAttribute("tabindex", "0");
+        el.dataset.ndScrollFocus = "1";
+      } else if (!scrolls && el.dataset.ndScrollFocus) {
+        el.removeAttribute("tabindex");
+        delete el.dataset.ndScrollFocus;
+      }
+    });
+  }
+  var pending = null;
+  function later() { clearTimeout(pending); pending = setTimeout(mark, 200); }
+  window.addEventListener("load", function () {
+    mark();
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(mark);
+  });
+  window.addEventListener("resize", later);
+  document.addEventListener("toggle", later, true);  // a "show code" box was opened
+  document.addEventListener("click", later);  // a solution dropdown was opened
+})();

@@ -12,7 +12,7 @@ SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["
 
 
 def test_every_tool_has_a_console_script_named_for_what_it_does():
-    assert set(SCRIPTS) == {"nd-grade-notebooks", "nd-benchmark", "nd-parity-table", "nd-run-chapters", "nd-editions"}
+    assert set(SCRIPTS) == {"nd-grade-notebooks", "nd-benchmark", "nd-parity-table", "nd-run-chapters", "nd-editions", "nd-pdf"}
     for target in SCRIPTS.values():
         module = target.split(":")[0]
         assert module.startswith(("companion.tools.", "companion.exercises.")), target

@@ -11,10 +11,12 @@ HTTP 200, no console or uncaught script error, math rendered by the site's own M
 image loaded, every internal link and anchor resolving, no request leaving 127.0.0.1, figures
 with alt text or a caption, and a 375 px wide phone layout. A screenshot of every page (desktop
 and phone) is saved in the folder printed by the tests (run ``pytest -rP tests/book/test_site.py``,
-or ``-s``, to see it; ``ND_SCREENSHOTS=/some/dir`` chooses it).
+or ``-s``, to see it): its first screen, or the whole page with ``ND_SCREENSHOTS=/some/dir``, which
+also chooses the folder.
 """
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -348,6 +350,7 @@ def _links_problems(html_dir, server, page_url, links, cache):
     return sorted(set(problems))
 
 
+FULL_PAGE_SHOTS = bool(os.environ.get("ND_SCREENSHOTS"))
 _VISITS = {}  # docname -> what the browser saw (each page is opened once per run)
 _IDS = {}  # html file -> its element ids (for anchor checks)
 
@@ -365,7 +368,9 @@ def visit(browser, server, html_dir, screenshots):
         response = page.goto(url, wait_until="load")
         page.evaluate(WAIT_FOR_MATHJAX)
         info = page.evaluate(INSPECT)
-        page.screenshot(path=f"{shot}.jpg", full_page=True, type="jpeg", quality=70)
+        # the whole page when someone asked for the screenshots (ND_SCREENSHOTS), else its first screen:
+        # a full-page capture of a long chapter costs seconds, 27 times per run
+        page.screenshot(path=f"{shot}.jpg", full_page=FULL_PAGE_SHOTS, type="jpeg", quality=70)
         page.set_viewport_size(PHONE)
         try:  # the sidebar slides away with a CSS transition
             page.wait_for_function(f"() => !({PHONE_INSPECT})().sidebarVisible", timeout=5_000)

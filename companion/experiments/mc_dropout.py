@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validate import check_array, check_positive_int
 
-__all__ = ["dropout_layers", "mc_predict", "mutual_information", "predictive_entropy"]
+__all__ = ["detection_auc", "dropout_layers", "mc_predict", "mutual_information", "predictive_entropy"]
 
 
 def dropout_layers(model):
@@ -119,3 +119,37 @@ def mutual_information(probs):
     if probs.ndim != 3:
         raise ValueError(f"probs must have shape (S, N, C) with S samples per input, got shape {probs.shape}")
     return np.maximum(_entropy(probs.mean(axis=0)) - _entropy(probs).mean(axis=0), 0.0)
+
+
+def detection_auc(in_scores, out_scores):
+    """How well an uncertainty score tells unfamiliar inputs from familiar ones: the area under the ROC curve.
+
+    It is the probability that a random unfamiliar input scores higher than a random familiar one,
+    ties counting one half (the Mann-Whitney statistic, equal to scikit-learn's ``roc_auc_score``
+    with the unfamiliar inputs as the positive class). 0.5 is chance, 1 a perfect separation.
+
+    Parameters
+    ----------
+    in_scores : numpy.ndarray of float, shape (N_in,)
+        Scores of the inputs the model was trained for (e.g. :func:`predictive_entropy`).
+    out_scores : numpy.ndarray of float, shape (N_out,)
+        Scores of the unfamiliar inputs.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    scores = {}
+    for name, x in (("in_scores", in_scores), ("out_scores", out_scores)):
+        check_array(x, name)
+        if x.ndim != 1:
+            raise ValueError(f"{name} must be one score per input, shape (N,), got shape {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"{name} must be finite (a NaN score cannot be ranked)")
+        scores[name] = np.sort(x.astype(np.float64))
+    inside, outside = scores["in_scores"], scores["out_scores"]
+    # for each unfamiliar score: familiar scores strictly below it, and equal to it
+    below = np.searchsorted(inside, outside, side="left")
+    equal = np.searchsorted(inside, outside, side="right") - below
+    return float((below.sum() + 0.5 * equal.sum()) / (len(inside) * len(outside)))

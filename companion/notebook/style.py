@@ -80,6 +80,14 @@ def _png(fig, dpi, min_pt):
     return data, width, height
 
 
+def _tight_width(fig, pad):
+    """Width (inches) of the PNG that ``bbox_inches="tight"`` would save, without rasterizing it."""
+    if fig.get_layout_engine() is not None:
+        fig.draw_without_rendering()  # the layout engine places the axes while drawing
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer())
+    return bbox.width + 2 * pad
+
+
 def figure_png(fig, max_inches=COLUMN_INCHES, min_pt=MIN_FONT_PT, scale=2):
     """A figure as a ``scale``-times PNG for the page: ``(png bytes, {"width": px, "height": px})``.
 
@@ -88,23 +96,29 @@ def figure_png(fig, max_inches=COLUMN_INCHES, min_pt=MIN_FONT_PT, scale=2):
     so that it is shown at its natural size in the column. The metadata gives the size to show it
     at (CSS px, ``scale`` times fewer than the PNG's pixels). Returns ``None`` for an empty figure.
     """
+    import matplotlib as mpl
+
     if not fig.axes and not fig.lines:
         return None
     for text in _texts(fig):
         if text.get_fontsize() < min_pt:
             text.set_fontsize(min_pt)
-    dpi = fig.dpi
+    dpi, pad = fig.dpi, mpl.rcParams["savefig.pad_inches"]
     for _attempt in range(4):
         if fig.get_layout_engine() is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fig.tight_layout()
-        smallest = min((t.get_fontsize() for t in _texts(fig)), default=min_pt)
-        data, width, height = _png(fig, dpi * scale, smallest)
-        shown = width / (dpi * scale)
-        if shown <= max_inches + 0.005:
-            break
         w, h = fig.get_size_inches()
+        # a figure set wider than the column is first measured without rasterizing it (a 2x PNG
+        # costs about as much as the rest of a figure cell); the PNG itself has the last word
+        shown = _tight_width(fig, pad) if w + 2 * pad > max_inches else None
+        if shown is None or shown <= max_inches + 0.005:
+            smallest = min((t.get_fontsize() for t in _texts(fig)), default=min_pt)
+            data, width, height = _png(fig, dpi * scale, smallest)
+            shown = width / (dpi * scale)
+            if shown <= max_inches + 0.005:
+                break
         fig.set_size_inches(max(1.0, w - (shown - max_inches) - 0.02), h)
     return data, {"width": round(width / scale), "height": round(height / scale)}
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from companion.experiments.mc_dropout import mc_predict, mutual_information, predictive_entropy
+from companion.experiments.mc_dropout import detection_auc, mc_predict, mutual_information, predictive_entropy
 from companion.experiments.training import make_mlp, predict
 
 
@@ -135,3 +135,35 @@ def test_model_without_dropout_and_bad_inputs_are_rejected(X):
         predictive_entropy(np.ones((2, 3, 4)))
     with pytest.raises(ValueError, match=r"shape \(S, N, C\)"):
         mutual_information(np.full((5, 4), 0.25))
+
+
+def test_detection_auc_known_values():
+    familiar = np.array([0.1, 0.2, 0.3])
+    assert detection_auc(familiar, np.array([0.4, 0.5])) == 1.0
+    assert detection_auc(familiar, np.array([0.0, 0.05])) == 0.0
+    # 0.25 beats 2 of 3, 0.2 beats 1 and ties 1: (2 + 1.5) / 6
+    assert detection_auc(familiar, np.array([0.25, 0.2])) == pytest.approx(3.5 / 6, abs=1e-15)
+    assert detection_auc(np.ones(4), np.ones(7)) == 0.5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_detection_auc_equals_scikit_learns_roc_auc(seed):
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    # rounded to 1 decimal: many ties, within and across the two groups
+    familiar = np.round(rng.normal(0, 1, 300), 1)
+    unfamiliar = np.round(rng.normal(0.7, 1.5, 200), 1).astype(np.float32)
+    expected = roc_auc_score(np.r_[np.zeros(300), np.ones(200)], np.r_[familiar, unfamiliar])
+    assert detection_auc(familiar, unfamiliar) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("args, exc, words", [
+    ((np.zeros((2, 2)), np.zeros(3)), ValueError, "in_scores must be one score per input"),
+    ((np.zeros(2), np.array([0.0, np.nan])), ValueError, "out_scores must be finite"),
+    ((np.zeros(2), [0.1, 0.2]), TypeError, "out_scores must be a numpy.ndarray"),
+    ((np.zeros(0), np.zeros(3)), ValueError, "in_scores must not be empty"),
+])
+def test_detection_auc_rejects_bad_scores(args, exc, words):
+    with pytest.raises(exc, match=words):
+        detection_auc(*args)

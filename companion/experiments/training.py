@@ -233,9 +233,11 @@ def train(model, X, y, *, epochs=10, batch_size=64, lr=0.1, momentum=0.9, weight
     model.train()
     for _ in range(epochs):
         order = torch.randperm(n, generator=gen)
+        # the epoch's samples in shuffled order, once: each batch is then a view (no gather per step)
+        X_epoch, y_epoch = X[order], y[order]
         for b in range(per_epoch):
-            idx = order[b * batch_size : (b + 1) * batch_size]
-            loss = F.cross_entropy(model(X[idx]), y[idx])
+            batch = slice(b * batch_size, (b + 1) * batch_size)
+            loss = F.cross_entropy(model(X_epoch[batch]), y_epoch[batch])
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -74,7 +74,9 @@ def _png(fig, dpi, min_pt):
     buffer = BytesIO()
     fig.canvas.print_figure(buffer, format="png", dpi=dpi, bbox_inches="tight",
                             facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor(),
-                            metadata={"nd:min-font-pt": f"{min_pt:g}"})
+                            metadata={"nd:min-font-pt": f"{min_pt:g}"},
+                            # zlib level 4 instead of 6: a 2x figure encodes in 3/4 of the time, 3 % larger
+                            pil_kwargs={"compress_level": 4})
     data = buffer.getvalue()
     width, height = (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"))
     return data, width, height

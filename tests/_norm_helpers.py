@@ -1,5 +1,6 @@
 """Shared helpers of the normalization-layer tests (test_layernorm, test_groupnorm, test_instancenorm,
-test_batchrenorm, test__standardize): data, PyTorch gradients, parity of forward and backward, gradient checks."""
+test_batchnorm, test_batchrenorm, test__standardize): data, PyTorch gradients, parity of forward and backward,
+layers stepped beside their torch.nn counterparts, gradient checks."""
 import numpy as np
 import pytest
 
@@ -34,6 +35,36 @@ def _check_all(ours_fwd, ours_bwd, torch_fn, x, w, b, dy, device, dtype):
     if w is not None:
         assert_parity(dw, dwt, dtype)
         assert_parity(db, dbt, dtype)
+
+
+def _paired_with_torch(ours, ref):
+    """``ref`` (a torch.nn layer, made float64, random affine parameters if it has them) and ``ours`` holding
+    the same state, loaded from ``ref``'s state_dict."""
+    import torch
+
+    ref = ref.double()
+    if getattr(ref, "weight", None) is not None:
+        with torch.no_grad():
+            ref.weight.normal_()
+            ref.bias.normal_()
+    ours.load_state_dict(ref.state_dict())
+    return ours, ref
+
+
+def _step_both(ours, ref, x, dy):
+    """One forward and backward of both layers on the same float64 batch, in their current modes: the outputs,
+    the input gradients and (affine layers) the parameter gradients agree."""
+    import torch
+
+    xt = torch.from_numpy(x).requires_grad_(True)
+    ref.zero_grad()
+    yt = ref(xt)
+    yt.backward(torch.from_numpy(dy))
+    assert_parity(ours(x), yt, np.float64)
+    assert_parity(ours.backward(dy), xt.grad, np.float64)
+    if getattr(ref, "weight", None) is not None:
+        assert_parity(ours.dweight, ref.weight.grad, np.float64)
+        assert_parity(ours.dbias, ref.bias.grad, np.float64)
 
 
 def _gradcheck(forward, backward, x, w, b, dy):

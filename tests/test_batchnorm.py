@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 
 import companion as c
 
+from _norm_helpers import _paired_with_torch, _step_both
+
 
 def _data(seed, shape, scale=1.0, offset=0.0):
     rng = np.random.default_rng(seed)
@@ -374,23 +376,11 @@ def test_BatchNorm_nd_matches_torch_train_eval_and_state_dict(name, shape):
     from companion.tools.oracle import assert_parity
 
     rng = np.random.default_rng(len(shape))
-    ref = getattr(torch.nn, name)(shape[1], momentum=0.2).double()
-    with torch.no_grad():
-        ref.weight.normal_()
-        ref.bias.normal_()
-    ours = getattr(c, name)(shape[1], momentum=0.2)
+    ours, ref = _paired_with_torch(getattr(c, name)(shape[1], momentum=0.2),
+                                   getattr(torch.nn, name)(shape[1], momentum=0.2))
     assert isinstance(ours, c.BatchNorm) and repr(ours).startswith(f"{name}({shape[1]}, eps=1e-05, momentum=0.2")
-    ours.load_state_dict(ref.state_dict())
     for _ in range(3):
-        x, dy = rng.normal(1.0, 2.0, size=shape), rng.normal(size=shape)
-        xt = torch.from_numpy(x).requires_grad_(True)
-        yt = ref(xt)
-        yt.backward(torch.from_numpy(dy))
-        assert_parity(ours(x), yt, np.float64)
-        assert_parity(ours.backward(dy), xt.grad, np.float64)
-        assert_parity(ours.dweight, ref.weight.grad, np.float64)
-        assert_parity(ours.dbias, ref.bias.grad, np.float64)
-        ref.weight.grad = ref.bias.grad = None
+        _step_both(ours, ref, rng.normal(1.0, 2.0, size=shape), rng.normal(size=shape))
     ref.eval(), ours.eval()
     x = rng.normal(size=shape)
     assert_parity(ours(x), ref(torch.from_numpy(x)), np.float64)

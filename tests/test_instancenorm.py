@@ -7,7 +7,16 @@ import torch.nn.functional as F
 import companion as c
 from companion.tools.oracle import assert_parity, to_torch, torch_devices
 
-from _norm_helpers import DTYPES, _assert_same_state, _check_all, _data, _gradcheck, _torch_state
+from _norm_helpers import (
+    DTYPES,
+    _assert_same_state,
+    _check_all,
+    _data,
+    _gradcheck,
+    _paired_with_torch,
+    _step_both,
+    _torch_state,
+)
 
 
 @pytest.mark.parametrize("device", torch_devices())
@@ -92,27 +101,15 @@ def test_InstanceNorm_general(shape):
 @pytest.mark.parametrize("momentum", [0.1, None])
 def test_InstanceNorm_layer_with_running_stats_matches_torch_in_float64(shape, affine, momentum):
     rng = np.random.default_rng(11)
-    ref = _TORCH_IN[len(shape)](shape[1], affine=affine, track_running_stats=True, momentum=momentum).double()
-    if affine:
-        with torch.no_grad():
-            ref.weight.normal_()
-            ref.bias.normal_()
-    ours = c.InstanceNorm(shape[1], affine=affine, track_running_stats=True, momentum=momentum)
-    ours.load_state_dict(ref.state_dict())
+    ours, ref = _paired_with_torch(
+        c.InstanceNorm(shape[1], affine=affine, track_running_stats=True, momentum=momentum),
+        _TORCH_IN[len(shape)](shape[1], affine=affine, track_running_stats=True, momentum=momentum))
     for step in range(6):
         x, dy = rng.normal(step, 1 + step, size=shape), rng.normal(size=shape)
         for mode in (True, False):
             ours.train(mode)
             ref.train(mode)
-            xt = torch.from_numpy(x).requires_grad_()
-            ref.zero_grad()
-            yt = ref(xt)
-            yt.backward(torch.from_numpy(dy))
-            assert_parity(ours(x), yt, np.float64)
-            assert_parity(ours.backward(dy), xt.grad, np.float64)
-            if affine:
-                assert_parity(ours.dweight, ref.weight.grad, np.float64)
-                assert_parity(ours.dbias, ref.bias.grad, np.float64)
+            _step_both(ours, ref, x, dy)
     _assert_same_state(ours, ref)  # running statistics; num_batches_tracked stays 0 in both
     assert int(ref.num_batches_tracked) == ours.num_batches_tracked == 0
 
@@ -203,23 +200,11 @@ def test_InstanceNorm_nd_matches_torch_with_running_stats(name, k, batched):
     statistics and eval outputs, and the state_dict both ways."""
     rng = np.random.default_rng(30 + k)
     shape = ((2,) if batched else ()) + (3,) + (4, 3, 2)[:k]
-    ref = getattr(torch.nn, name)(3, affine=True, track_running_stats=True, momentum=0.3).double()
-    with torch.no_grad():
-        ref.weight.normal_()
-        ref.bias.normal_()
-    ours = getattr(c, name)(3, affine=True, track_running_stats=True, momentum=0.3)
+    ours, ref = _paired_with_torch(getattr(c, name)(3, affine=True, track_running_stats=True, momentum=0.3),
+                                   getattr(torch.nn, name)(3, affine=True, track_running_stats=True, momentum=0.3))
     assert isinstance(ours, c.InstanceNorm) and repr(ours).startswith(f"{name}(3, eps=1e-05, momentum=0.3")
-    ours.load_state_dict(ref.state_dict())
     for _ in range(2):
-        x, dy = rng.normal(1.0, 2.0, size=shape), rng.normal(size=shape)
-        xt = torch.from_numpy(x).requires_grad_(True)
-        yt = ref(xt)
-        yt.backward(torch.from_numpy(dy))
-        assert_parity(ours(x), yt, np.float64)
-        assert_parity(ours.backward(dy), xt.grad, np.float64)
-        assert_parity(ours.dweight, ref.weight.grad, np.float64)
-        assert_parity(ours.dbias, ref.bias.grad, np.float64)
-        ref.weight.grad = ref.bias.grad = None
+        _step_both(ours, ref, rng.normal(1.0, 2.0, size=shape), rng.normal(size=shape))
     _assert_same_state(ours, ref)
     ref.eval(), ours.eval()
     x, dy = rng.normal(size=shape), rng.normal(size=shape)

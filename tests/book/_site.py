@@ -58,6 +58,21 @@ def source_of(docname):
 PAGES = toc_docnames()
 
 
+#: An exercise directive of sphinx-exercise and its ``:label:`` (the whole label, ``ex-...``).
+EXERCISE_LABEL = re.compile(r"```\{exercise(?:-start)?\}[^\n]*\n(?:\s*:[\w-]+:.*\n)*?\s*:label:\s*(ex-[\w-]+)")
+
+
+def exercise_labels(docname):
+    """The ``ex-*`` labels of the exercises of one page, in order, read from its source."""
+    path = source_of(docname)
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    else:
+        text = path.read_text(encoding="utf8")
+    return EXERCISE_LABEL.findall(text)
+
+
 def _copy_working_tree(dest):
     """Copy what a fresh clone would have (plus untracked, not ignored files) to ``dest``."""
     try:

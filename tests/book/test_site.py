@@ -27,24 +27,23 @@ import pytest
 import yaml
 
 from _chromium import PageLog
-from _site import DESKTOP, PAGES, PHONE, REPO, WAIT_FOR_MATHJAX, PlaywrightTimeout, new_page, page_file, source_of
+from _site import (
+    DESKTOP,
+    PAGES,
+    PHONE,
+    REPO,
+    WAIT_FOR_MATHJAX,
+    PlaywrightTimeout,
+    exercise_labels,
+    new_page,
+    page_file,
+    source_of,
+)
 
 # --------------------------------------------------------------------------------------------
 # What the book contains: read from the sources, never hard-coded
 # --------------------------------------------------------------------------------------------
 
-EXERCISE_LABEL = re.compile(r"```\{exercise(?:-start)?\}[^\n]*\n(?:\s*:[\w-]+:.*\n)*?\s*:label:\s*(ex-[\w-]+)")
-
-
-def exercise_labels(docname):
-    """The ``ex-*`` labels of the exercises of one page, read from its source."""
-    path = source_of(docname)
-    if path.suffix == ".ipynb":
-        cells = json.loads(path.read_text(encoding="utf8"))["cells"]
-        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf8")
-    return EXERCISE_LABEL.findall(text)
 
 
 def readme_command(marker):

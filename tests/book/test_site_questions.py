@@ -25,21 +25,14 @@ from companion.exercises import check, registry
 from companion.exercises.results import MISCONCEPTION, plain
 
 from _chromium import PageLog
-from _site import DESKTOP, PAGES, PHONE, REPO, new_page, source_of
+from _site import DESKTOP, PAGES, PHONE, REPO, exercise_labels, new_page
 
-EXERCISE_LABEL = re.compile(r"```\{exercise(?:-start)?\}[^\n]*\n(?:\s*:[\w-]+:.*\n)*?\s*:label:\s*ex-([\w-]+)")
 READY = "() => window.ndQuestions && window.ndQuestionsData && document.readyState === 'complete'"
 
 
 def exercise_names(docname):
-    """The exercise names (labels without ``ex-``) of one page, read from its source."""
-    path = source_of(docname)
-    if path.suffix == ".ipynb":
-        cells = json.loads(path.read_text(encoding="utf8"))["cells"]
-        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf8")
-    return EXERCISE_LABEL.findall(text)
+    """The exercise names (labels without ``ex-``) of one page."""
+    return [label.removeprefix("ex-") for label in exercise_labels(docname)]
 
 
 ENTRIES = {e.name: e for e in registry.exercises()}

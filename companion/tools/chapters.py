@@ -97,11 +97,15 @@ def differences(reference, other):
 def _run(nb, path, timeout, env=None):
     from nbclient import NotebookClient
 
+    ends = []
+    # the time a reader waits for: until the last cell is done (the kernel's shutdown afterwards, which
+    # tears down torch and can take a second, is not part of running the notebook)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}},
+                            on_cell_executed=lambda **_: ends.append(time.perf_counter()))
     start = time.perf_counter()
     client.execute(**({"env": {**os.environ, **env}} if env else {}))
-    return time.perf_counter() - start
+    return (ends[-1] if ends else time.perf_counter()) - start
 
 
 def execute(path, timeout=300, write=True, verify=None):
@@ -176,7 +180,8 @@ def update_readme(path, body):
 
 def readme_section(rows, failed=0):
     """The README section: a heading, how and where the times were measured, and the table."""
-    note = ("Wall time of each chapter, executed top to bottom in a fresh kernel, measured with "
+    note = ("Wall time of each chapter, executed top to bottom in a fresh kernel, from the kernel's start to the "
+            "end of the last cell (the kernel's shutdown afterwards is not counted), measured with "
             "`nd-run-chapters --check --readme README.md book/*.ipynb` on "
             f"{describe()}" + (f"; {failed} notebook(s) failed and are not listed" if failed else "") + ". "
             "The machine was shared with other jobs, so expect some noise; regenerate the table after changing "

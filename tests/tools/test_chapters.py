@@ -93,6 +93,22 @@ def test_the_tool_refuses_to_store_outputs_that_depend_on_the_thread_count(tmp_p
     assert "same everywhere" in path.read_text()
 
 
+def test_the_time_ends_with_the_last_cell_not_with_the_kernels_shutdown(tmp_path):
+    """A kernel slow to exit (an atexit handler sleeps; the client waits for it, then kills it) adds nothing
+    to the notebook's time."""
+    import time
+
+    import nbformat
+
+    path = tmp_path / "slow_exit.ipynb"
+    nbformat.write(_notebook("import atexit, time\natexit.register(time.sleep, 30)", "print('done')"), path)
+    start = time.perf_counter()
+    seconds = chapters.execute(path, timeout=120, write=False)
+    wall = time.perf_counter() - start
+    assert wall - seconds >= 1.5, (wall, seconds)  # the client waited that long for the kernel to exit
+    assert seconds > 0
+
+
 def test_readme_section_names_the_instruction_set_and_the_thread_count():
     section = chapters.readme_section([("book/a.ipynb", 2.0)])
     assert "PyTorch CPU capability" in section and "threads" in section

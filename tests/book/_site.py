@@ -62,15 +62,18 @@ PAGES = toc_docnames()
 EXERCISE_LABEL = re.compile(r"```\{exercise(?:-start)?\}[^\n]*\n(?:\s*:[\w-]+:.*\n)*?\s*:label:\s*(ex-[\w-]+)")
 
 
-def exercise_labels(docname):
-    """The ``ex-*`` labels of the exercises of one page, in order, read from its source."""
+def markdown_of(docname):
+    """The Markdown of one page, read from its source (a notebook's Markdown cells, joined)."""
     path = source_of(docname)
     if path.suffix == ".ipynb":
         cells = json.loads(path.read_text(encoding="utf8"))["cells"]
-        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf8")
-    return EXERCISE_LABEL.findall(text)
+        return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return path.read_text(encoding="utf8")
+
+
+def exercise_labels(docname):
+    """The ``ex-*`` labels of the exercises of one page, in order, read from its source."""
+    return EXERCISE_LABEL.findall(markdown_of(docname))
 
 
 def _copy_working_tree(dest):

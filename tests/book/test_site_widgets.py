@@ -31,7 +31,7 @@ import pytest
 from companion import BatchNorm, batch_stats, dropout_forward
 
 from _chromium import PageLog
-from _site import DESKTOP, PAGES, PHONE, REPO, new_page, page_file, source_of
+from _site import DESKTOP, PAGES, PHONE, REPO, markdown_of, new_page, page_file
 
 # --------------------------------------------------------------------------------------------
 # The specification of the random numbers, in Python
@@ -90,13 +90,7 @@ def placeholders():
     """``{widget: (docname, attributes, fallback html)}`` from the Markdown cells of every page."""
     found = {}
     for doc in PAGES:
-        path = source_of(doc)
-        if path.suffix == ".ipynb":
-            cells = json.loads(path.read_text(encoding="utf8"))["cells"]
-            text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-        else:
-            text = path.read_text(encoding="utf8")
-        for name, attrs, fallback in PLACEHOLDER.findall(text):
+        for name, attrs, fallback in PLACEHOLDER.findall(markdown_of(doc)):
             assert name not in found, f"figure {name!r} placed twice ({found[name][0]} and {doc})"
             found[name] = (doc, dict(re.findall(r'data-([\w-]+)="([^"]*)"', attrs)), fallback)
     return found
